@@ -1,0 +1,146 @@
+import { readFileSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import yargs from 'yargs'
+import { hideBin } from 'yargs/helpers'
+import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } from '../errors.js'
+import { runPipeline } from '../pipeline.js'
+import { RunControl } from '../run-control.js'
+import { stripControlInline } from '../report/sanitize.js'
+import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
+import { ciCommand } from './commands/ci.js'
+import { installCommand } from './commands/install.js'
+import { rebuildCommand } from './commands/rebuild.js'
+import { toNpmArgs } from './options.js'
+import { renderFor, sarifFor, type OutputFormat } from './render.js'
+import { writeFileAtomic } from './write-output.js'
+import { renderJson } from '../report/json.js'
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const SELF_BIN = fileURLToPath(new URL('../../bin/safe-install.js', import.meta.url))
+
+/** Rules whose error findings explain a failed install (exit 3 otherwise means "no violation explains it"). */
+const FAILURE_ONLY_RULES = new Set(['script-failed', 'script-timeout'])
+
+interface InstallArgs {
+  readonly _: ReadonlyArray<string | number>
+  readonly specs?: string[]
+  readonly names?: string[]
+  readonly policy?: string
+  readonly mode: 'enforce' | 'report'
+  readonly report?: string
+  readonly sarif?: string
+  readonly format: OutputFormat
+  readonly 'require-isolation': boolean
+  readonly unreviewed?: UnreviewedMode
+  readonly quiet: boolean
+  readonly verbose: boolean
+  readonly color?: boolean
+  readonly [key: string]: unknown
+}
+
+const useColor = (flag: boolean | undefined): boolean => {
+  if (flag !== undefined) return flag
+  if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return false
+  if (process.env['FORCE_COLOR'] !== undefined) return process.env['FORCE_COLOR'] !== '0'
+  return process.stdout.isTTY
+}
+
+const hookLine = (run: ScriptRun): string => {
+  const { pkg, outcome } = run
+  const id = `${pkg.name}${pkg.version === '' ? '' : `@${pkg.version}`}`
+  const time = outcome.durationMs > 0 ? ` (${(outcome.durationMs / 1000).toFixed(1)}s)` : ''
+  return stripControlInline(`safe-install: ${id} ${outcome.event}: ${outcome.outcome}${time}`)
+}
+
+const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: InstallArgs): Promise<number> => {
+  if (args['require-isolation']) {
+    throw new SafeInstallError('EISOLATION',
+      'the namespace sandbox could not be set up: this version of safe-install has no namespace backend yet (scripts run with a scrubbed env, a decoy home and process-group control only)',
+      'drop --require-isolation to run with the layers this version has')
+  }
+  const control = new RunControl()
+  const onSignal = (): void => {
+    control.interrupt()
+    process.stderr.write('\nsafe-install: interrupted; running scripts were killed and temporary files removed\n')
+    process.exit(130)
+  }
+  process.once('SIGINT', onSignal)
+  process.once('SIGTERM', onSignal)
+  const interactive = !args.quiet && args.format === 'text'
+  const result = await runPipeline({
+    command,
+    cwd: process.cwd(),
+    specs: (command === 'rebuild' ? args.names : args.specs) ?? [],
+    npmArgs: toNpmArgs(args),
+    mode: args.mode,
+    ...(args.unreviewed === undefined ? {} : { unreviewed: args.unreviewed }),
+    ...(args.policy === undefined ? {} : { policyFile: args.policy }),
+    env: process.env,
+    execPath: process.execPath,
+    selfBin: SELF_BIN,
+    version: VERSION,
+    control,
+    ...(interactive ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`) } : {}),
+  })
+  const { report, failure, prefix } = result
+  if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
+  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, await sarifFor(report, prefix, process.cwd()))
+  const color = useColor(args.color)
+  const out = await renderFor(args.format, report, { prefix, cwd: process.cwd(), color, verbose: args.verbose })
+  if (!(args.quiet && args.format === 'text')) process.stdout.write(out)
+  else process.stdout.write(summaryLine(report))
+  if (failure !== null) {
+    process.stderr.write(`safe-install: install failed: ${stripControlInline(failure.message)}\n`)
+    return violations(report) > 0 ? EXIT_FINDINGS : exitCodeFor('EINSTALL')
+  }
+  return report.summary.findings.error > 0 ? EXIT_FINDINGS : EXIT_OK
+}
+
+const violations = (report: Report): number =>
+  report.findings.filter((f) => f.severity === 'error' && !FAILURE_ONLY_RULES.has(f.rule)).length
+
+const summaryLine = (report: Report): string => {
+  const { scriptsRun, findings } = report.summary
+  return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
+}
+
+const main = async (): Promise<number> => {
+  let exitCode = EXIT_OK
+  const handler = (command: 'install' | 'ci' | 'rebuild') => async (args: unknown): Promise<void> => {
+    exitCode = await runInstallLike(command, args as InstallArgs)
+  }
+  await yargs(hideBin(process.argv))
+    .scriptName('safe-install')
+    .usage('$0 [command] [options]\n\nnpm install, with every dependency install script run in a sandbox.')
+    .command({ ...installCommand, command: [...installCommand.command, '$0'], handler: handler('install') })
+    .command({ ...ciCommand, handler: handler('ci') })
+    .command({ ...rebuildCommand, handler: handler('rebuild') })
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((message: string | undefined, error: Error | undefined) => {
+      if (error !== undefined) throw error
+      throw new SafeInstallError('EUSAGE', message ?? 'invalid command line', 'run safe-install --help for the options')
+    })
+    .parseAsync()
+  return exitCode
+}
+
+const reportError = (error: unknown): number => {
+  if (error instanceof SafeInstallError) {
+    process.stderr.write(`safe-install: ${stripControlInline(error.message)}\n`)
+    if (error.hint !== undefined) process.stderr.write(`  fix: ${error.hint}\n`)
+    return exitCodeFor(error.code)
+  }
+  const where = (error as Error).stack?.split('\n').slice(0, 4).join('\n') ?? String(error)
+  process.stderr.write(`safe-install: internal error (a bug, please report it with this trace):\n${where}\n`)
+  return EXIT_INTERNAL
+}
+
+main().then(
+  (code) => { process.exitCode = code },
+  (error: unknown) => { process.exitCode = reportError(error) },
+)

@@ -1,0 +1,273 @@
+import { realpathSync } from 'node:fs'
+import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import runScript from '@npmcli/run-script'
+import { loadNpmConfig, type NpmConfig } from './config/npm-config.js'
+import { SafeInstallError } from './errors.js'
+import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
+import { decideScript } from './policy/decide.js'
+import { loadPolicy } from './policy/load-policy.js'
+import { grantFor, type Policy } from './policy/policy.js'
+import { buildReport } from './report/build-report.js'
+import { findingsFromRuns } from './report/findings.js'
+import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
+import type { RunControl } from './run-control.js'
+import { startBroker, type HookRequest } from './sandbox/broker.js'
+import { runHook, type HookContext } from './sandbox/hook-runner.js'
+import { openSandboxSession } from './sandbox/session.js'
+import type { Finding, IsolationInfo, Mode, PackageRecord, Report, ScriptOutcome, ScriptRun, UnreviewedMode } from './types.js'
+
+export interface PipelineOptions {
+  readonly command: 'install' | 'ci' | 'rebuild'
+  readonly cwd: string
+  /** Specs to add (install) or package names (rebuild). */
+  readonly specs: readonly string[]
+  readonly npmArgs: readonly string[]
+  readonly mode: Mode
+  readonly unreviewed?: UnreviewedMode
+  readonly policyFile?: string
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly execPath: string
+  /** Our own CLI, given to pacote to prepare git dependencies (so their deps' scripts are sandboxed too). */
+  readonly selfBin: string
+  readonly version: string
+  readonly control: RunControl
+  readonly onHook?: (run: ScriptRun) => void
+}
+
+export interface PipelineResult {
+  readonly report: Report
+  /** Set when the install itself failed (resolution, fetch, a non-optional script). */
+  readonly failure: SafeInstallError | null
+  readonly prefix: string
+  readonly secretValues: readonly string[]
+}
+
+const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare']
+
+/** v1 isolation: honest about what is in force (no namespaces, no proxy, no tracer yet). */
+const ISOLATION_V1: IsolationInfo = { backend: 'none', network: 'none', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
+
+export const runPipeline = async (options: PipelineOptions): Promise<PipelineResult> => {
+  const startedAt = Date.now()
+  const config = await loadNpmConfig({ cwd: options.cwd, env: options.env, execPath: options.execPath, npmArgs: options.npmArgs })
+  const prefix = config.prefix
+  if (options.command === 'ci') await requireLockfile(prefix)
+  const policy = await loadPolicy({ ...(options.policyFile === undefined ? {} : { explicit: options.policyFile }), prefix })
+  const allow = await readAllowScripts(prefix, asList(config.get('allow-scripts')))
+  const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? 'skip'
+  const ignoreScripts = config.get('ignore-scripts') === true
+  const runs: ScriptRun[] = []
+  const extraFindings: Finding[] = [...ignoredAllowEntries(allow)]
+
+  const session = await openSandboxSession({ registryUrl: String(config.flat['registry'] ?? 'http://localhost/') })
+  options.control.addTempDir(session.root)
+  const brokerDir = await mkdtemp(join(tmpdir(), 'safe-install-run-'))
+  options.control.addTempDir(brokerDir)
+  const context: HookContext = {
+    session,
+    hostEnv: options.env,
+    npmEnv: config.scriptEnv,
+    secretValues: config.secretValues,
+    envPass: policy.envPass,
+    extraEnv: nodeGypEnv(config),
+    track: options.control.track,
+  }
+  let arb: ArboristSession | null = null
+  const handle = async (request: HookRequest): Promise<number> => {
+    const pkg = identify(request, arb, allow, prefix)
+    const outcome = await executeHook(request, pkg, { context, policy, unreviewedMode })
+    const run: ScriptRun = { pkg, outcome, startedAt: Date.now() - outcome.durationMs }
+    runs.push(run)
+    options.onHook?.(run)
+    return outcome.outcome === 'ok' || outcome.outcome === 'skipped' || outcome.outcome === 'blocked' ? 0 : (outcome.exitCode || 1)
+  }
+  const broker = await startBroker({ dir: brokerDir, nodePath: options.execPath, handle })
+
+  let failure: SafeInstallError | null = null
+  let packageCount = 0
+  try {
+    arb = openArborist({
+      flat: config.flat,
+      path: prefix,
+      scriptShell: broker.shimPath,
+      npmBin: options.selfBin,
+      allowScripts: allow,
+      workspaces: asList(config.get('workspace')),
+      ignoreScripts,
+    })
+    const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
+    if (stop === 'continue' && !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0))) {
+      await runRootScripts(prefix, arb.rootPackage(), broker.shimPath)
+    }
+    packageCount = arb.packageCount()
+  } catch (error) {
+    if (error instanceof SafeInstallError) throw error
+    failure = new SafeInstallError('EINSTALL', describeInstallError(error), undefined, { cause: error })
+  } finally {
+    await broker.close()
+    await session.close()
+    await rm(brokerDir, { recursive: true, force: true })
+    options.control.removeTempDir(session.root)
+    options.control.removeTempDir(brokerDir)
+  }
+
+  const report = buildReport({
+    version: options.version,
+    command: options.command,
+    mode: options.mode,
+    startedAt,
+    finishedAt: Date.now(),
+    isolation: ISOLATION_V1,
+    packageCount,
+    runs,
+    egress: [],
+    findings: [...extraFindings, ...findingsFromRuns(runs)],
+  })
+  return { report, failure, prefix, secretValues: config.secretValues }
+}
+
+type CommandStop = 'continue' | 'stopped'
+
+const runCommand = async (
+  options: PipelineOptions,
+  arb: ArboristSession,
+  state: { prefix: string; config: NpmConfig; unreviewedMode: UnreviewedMode; runs: ScriptRun[] },
+): Promise<CommandStop> => {
+  switch (options.command) {
+    case 'ci': {
+      try {
+        await arb.loadVirtual()
+      } catch (error) {
+        throw new SafeInstallError('ELOCKFILE', `cannot read the lockfile in ${state.prefix}: ${(error as Error).message}`,
+          'run `safe-install install` (or npm install) to write package-lock.json, then try again', { cause: error })
+      }
+      await arb.buildIdealTree([])
+      const drift = arb.lockfileDrift()
+      if (drift.length > 0) {
+        throw new SafeInstallError('ELOCKFILE',
+          `\`safe-install ci\` can only install packages when your package.json and package-lock.json are in sync (${drift.slice(0, 5).join('; ')}${drift.length > 5 ? `; and ${drift.length - 5} more` : ''})`,
+          'update the lockfile with `safe-install install` (or npm install), commit it, then run ci again')
+      }
+      if (await preflightUnreviewed(arb, state)) return 'stopped'
+      await clearNodeModules(state.prefix)
+      await arb.reify([], false)
+      return 'continue'
+    }
+    case 'install': {
+      await arb.buildIdealTree(options.specs)
+      if (await preflightUnreviewed(arb, state)) return 'stopped'
+      await arb.reify(options.specs, state.config.get('save') !== false)
+      return 'continue'
+    }
+    case 'rebuild':
+      await arb.rebuild(options.specs)
+      return 'continue'
+  }
+}
+
+/** `--unreviewed fail`: refuse before anything is written when unreviewed scripts are in the tree. */
+const preflightUnreviewed = async (
+  arb: ArboristSession,
+  state: { unreviewedMode: UnreviewedMode; runs: ScriptRun[] },
+): Promise<boolean> => {
+  if (state.unreviewedMode !== 'fail') return false
+  const pending = await arb.unreviewed()
+  for (const { pkg, scripts } of pending) {
+    for (const [event, command] of Object.entries(scripts)) {
+      state.runs.push({ pkg, startedAt: Date.now(), outcome: { event, command, outcome: 'blocked', exitCode: null, durationMs: 0, reason: 'not reviewed and --unreviewed fail' } })
+    }
+  }
+  return pending.length > 0
+}
+
+const executeHook = async (
+  request: HookRequest,
+  pkg: PackageRecord,
+  state: { context: HookContext; policy: Policy; unreviewedMode: UnreviewedMode },
+): Promise<ScriptOutcome> => {
+  const event = request.env['npm_lifecycle_event'] ?? 'unknown'
+  const command = request.args[0] === '-c' ? request.args.slice(1).join(' ') : request.args.join(' ')
+  const decision = decideScript(pkg, state.unreviewedMode)
+  switch (decision.kind) {
+    case 'run': {
+      const grant = grantFor(state.policy, pkg.name, pkg.version)
+      const timeoutMs = (grant.timeoutSec ?? state.policy.timeoutSec) * 1000
+      return runHook({ pkg, event, command, cwd: request.cwd, lifecycleEnv: request.env }, grant, state.context, timeoutMs)
+    }
+    case 'skip':
+      return { event, command, outcome: 'skipped', exitCode: null, durationMs: 0, reason: decision.reason }
+    case 'refuse':
+      return { event, command, outcome: 'blocked', exitCode: null, durationMs: 0, reason: decision.reason }
+  }
+}
+
+const identify = (request: HookRequest, arb: ArboristSession | null, allow: AllowScripts, prefix: string): PackageRecord => {
+  let cwd = request.cwd
+  try {
+    cwd = realpathSync(request.cwd)
+  } catch {
+    // keep as given
+  }
+  const known = arb?.lookup(cwd) ?? arb?.lookup(request.cwd)
+  if (known !== undefined) return known
+  const resolved = request.env['npm_package_resolved']
+  if (resolved !== undefined && resolved !== '') {
+    return identifyDetached(resolved, allow, request.env['npm_package_name'] ?? '')
+  }
+  const isRoot = cwd === prefix
+  return {
+    name: request.env['npm_package_name'] ?? '(unknown)', version: request.env['npm_package_version'] ?? '',
+    location: isRoot ? '' : cwd, path: cwd, resolved: null, source: isRoot ? 'root' : 'unknown', isRoot,
+    inBundle: false, optional: false, dev: false, approval: isRoot ? 'approved' : 'unreviewed', approvedBy: null,
+  }
+}
+
+const runRootScripts = async (prefix: string, pkg: Record<string, unknown>, scriptShell: string): Promise<void> => {
+  const scripts = (pkg['scripts'] ?? {}) as Record<string, unknown>
+  for (const event of ROOT_EVENTS) {
+    if (typeof scripts[event] !== 'string') continue
+    await runScript({ event, path: prefix, pkg, stdio: 'pipe', scriptShell })
+  }
+}
+
+const requireLockfile = async (prefix: string): Promise<void> => {
+  for (const name of ['npm-shrinkwrap.json', 'package-lock.json']) {
+    if (await stat(join(prefix, name)).then(() => true, () => false)) return
+  }
+  throw new SafeInstallError('ELOCKFILE',
+    `\`safe-install ci\` can only install with an existing package-lock.json or npm-shrinkwrap.json (none in ${prefix})`,
+    'run `safe-install install` to write package-lock.json, commit it, then run ci again')
+}
+
+const clearNodeModules = async (prefix: string): Promise<void> => {
+  const dir = join(prefix, 'node_modules')
+  const entries = await readdir(dir).catch(() => [])
+  await Promise.all(entries.map((entry) => rm(join(dir, entry), { recursive: true, force: true })))
+}
+
+const nodeGypEnv = (config: NpmConfig): Record<string, string> => {
+  const nodedir = config.get('nodedir')
+  if (typeof nodedir === 'string' && nodedir !== '') return {}
+  const cache = config.get('cache')
+  return typeof cache === 'string' ? { npm_config_devdir: join(cache, '_safe-install', 'node-gyp') } : {}
+}
+
+const asList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '')
+    : typeof value === 'string' && value !== '' ? [value] : []
+
+const ignoredAllowEntries = (allow: AllowScripts): Finding[] =>
+  allow.ignored.map(({ key, reason }) => ({
+    rule: 'unreviewed-script', severity: 'warning' as const, action: 'reported' as const,
+    package: { name: key, version: '', location: '' },
+    message: `allowScripts entry "${key}" is ignored: ${reason}.`,
+    evidence: { entry: key, fix: 'replace it with an exact version or the bare package name' },
+  }))
+
+const describeInstallError = (error: unknown): string => {
+  const e = error as { code?: string; message?: string; pkgid?: string; event?: string }
+  const first = (e.message ?? String(error)).split('\n')[0] ?? 'install failed'
+  return e.code === undefined ? first : `${e.code}: ${first}`
+}

@@ -1,0 +1,62 @@
+import { approveCommand } from '../policy/decide.js'
+import type { Finding, ScriptRun } from '../types.js'
+
+const ref = (run: ScriptRun): Finding['package'] => ({
+  name: run.pkg.name,
+  version: run.pkg.version,
+  location: run.pkg.location,
+})
+
+const label = (run: ScriptRun): string => `${run.outcome.event} of ${run.pkg.name}${run.pkg.version === '' ? '' : `@${run.pkg.version}`}`
+
+/** Turn what happened to each hook into findings (rule ids of DESIGN.md). Pure. */
+export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
+  const findings: Finding[] = []
+  for (const run of runs) {
+    const { outcome, pkg } = run
+    const base = { package: ref(run), event: outcome.event }
+    const evidence = { command: outcome.command }
+    if (outcome.outcome === 'skipped' && pkg.approval === 'unreviewed') {
+      findings.push({
+        ...base, rule: 'unreviewed-script', severity: 'warning', action: 'blocked',
+        message: `${label(run)} was not run: it has no allowScripts entry; review it, then approve it if the package needs it.`,
+        evidence: { ...evidence, fix: approveCommand(pkg) },
+      })
+    } else if (outcome.outcome === 'blocked' && pkg.approval === 'unreviewed') {
+      findings.push({
+        ...base, rule: 'unreviewed-script', severity: 'error', action: 'blocked',
+        message: `${label(run)} is not reviewed and --unreviewed fail is set; approve or deny it before installing.`,
+        evidence: { ...evidence, fix: approveCommand(pkg) },
+      })
+    } else if (pkg.approval === 'unreviewed' && !pkg.isRoot && pkg.source !== 'workspace' && outcome.outcome !== 'skipped' && outcome.outcome !== 'blocked') {
+      findings.push({
+        ...base, rule: 'unreviewed-script', severity: 'note', action: 'reported',
+        message: `${label(run)} is not reviewed and ran in the sandbox (--unreviewed sandbox).`,
+        evidence: { ...evidence, fix: approveCommand(pkg) },
+      })
+    }
+    if (outcome.outcome === 'timeout') {
+      findings.push({
+        ...base, rule: 'script-timeout', severity: pkg.optional ? 'warning' : 'error', action: 'blocked',
+        message: `${label(run)} ran longer than its time limit and was killed with all its child processes${pkg.optional ? '; the optional dependency was removed' : ''}.`,
+        evidence: { ...evidence, durationMs: outcome.durationMs, fix: `raise "timeoutSec" for ${pkg.name} in safe-install.policy.json if it legitimately needs longer` },
+      })
+    } else if (outcome.outcome === 'failed') {
+      findings.push({
+        ...base, rule: 'script-failed', severity: pkg.optional ? 'warning' : 'error', action: 'reported',
+        message: pkg.optional
+          ? `${label(run)} failed (exit ${String(outcome.exitCode)}); the optional dependency was removed and the install went on.`
+          : `${label(run)} failed (exit ${String(outcome.exitCode)}); see its output below.`,
+        evidence: { ...evidence, exitCode: outcome.exitCode, ...(outcome.output === undefined ? {} : { output: outcome.output.slice(-4000) }) },
+      })
+    }
+    if (outcome.escaped !== undefined && outcome.escaped.length > 0) {
+      findings.push({
+        ...base, rule: 'escaped-process', severity: 'error', action: 'blocked',
+        message: `${label(run)} left ${outcome.escaped.length} process(es) running after it ended; they were killed.`,
+        evidence: { ...evidence, processes: outcome.escaped.map((p) => ({ pid: p.pid, command: p.command })) },
+      })
+    }
+  }
+  return findings
+}

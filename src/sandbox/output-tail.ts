@@ -1,0 +1,43 @@
+/** Keeps the last `limit` bytes of a stream; earlier bytes are counted, not kept. */
+export class OutputTail {
+  #chunks: Buffer[] = []
+  #kept = 0
+  #dropped = 0
+
+  constructor(readonly limit: number) {}
+
+  push(chunk: Buffer): void {
+    this.#chunks.push(chunk)
+    this.#kept += chunk.length
+    while (this.#kept > this.limit && this.#chunks.length > 0) {
+      const first = this.#chunks[0]!
+      const excess = this.#kept - this.limit
+      if (first.length <= excess) {
+        this.#chunks.shift()
+        this.#kept -= first.length
+        this.#dropped += first.length
+      } else {
+        this.#chunks[0] = first.subarray(excess)
+        this.#kept -= excess
+        this.#dropped += excess
+      }
+    }
+  }
+
+  text(): string {
+    const body = Buffer.concat(this.#chunks).toString('utf8')
+    return this.#dropped > 0 ? `[... ${this.#dropped} earlier bytes not kept]\n${body}` : body
+  }
+}
+
+// eslint-disable-next-line no-control-regex
+const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]P^_][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]/g
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
+
+/** Remove terminal escapes and control characters (keeps newline and tab) from package-provided text. */
+export const stripControlChars = (text: string): string => text.replace(ANSI, '').replace(CONTROL, '')
+
+/** Replace every occurrence of a known secret value with a marker; values shorter than 4 chars are ignored. */
+export const redactSecrets = (text: string, secrets: readonly string[]): string =>
+  secrets.filter((s) => s.length >= 4).reduce((acc, secret) => acc.split(secret).join('[redacted]'), text)

@@ -1,0 +1,98 @@
+import { execa } from 'execa'
+import { findLeftovers, killAll } from './process-sweep.js'
+import { OutputTail } from './output-tail.js'
+import type { Invocation } from './spec.js'
+import type { EscapedProcess } from '../types.js'
+
+export interface RunLimits {
+  readonly timeoutMs: number
+  readonly outputLimit: number
+  /** Time between SIGTERM and SIGKILL on timeout. */
+  readonly killGraceMs: number
+  readonly marker: string
+  /** Told the process-group leader's pid at spawn and at exit, so an interrupt can kill live hooks. */
+  readonly track?: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
+}
+
+export interface ProcessResult {
+  readonly exitCode: number | null
+  readonly signal: string | null
+  readonly timedOut: boolean
+  readonly durationMs: number
+  readonly output: string
+  readonly escaped: readonly EscapedProcess[]
+  readonly spawnError?: string
+}
+
+/**
+ * Run one invocation in its own session and process group; the only module that starts
+ * install-time code. On timeout the whole group gets SIGTERM then SIGKILL; when the hook ends,
+ * anything it left running (group, session, or marker in its env) is killed and reported.
+ */
+export const runInvocation = async (invocation: Invocation, limits: RunLimits): Promise<ProcessResult> => {
+  const started = performance.now()
+  const tail = new OutputTail(limits.outputLimit)
+  const child = execa(invocation.file, [...invocation.args], {
+    cwd: invocation.cwd,
+    env: invocation.env,
+    extendEnv: false,
+    detached: true,
+    cleanup: true,
+    stdin: 'ignore',
+    buffer: false,
+    reject: false,
+    windowsHide: true,
+  })
+  child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk))
+  child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk))
+  const leader = child.pid
+  if (leader !== undefined) limits.track?.add(leader)
+
+  let timedOut = false
+  const timers: NodeJS.Timeout[] = []
+  const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => {
+    child.once('exit', (code, signal) => resolve({ code, signal }))
+    child.once('error', () => resolve({ code: null, signal: null }))
+  })
+  timers.push(setTimeout(() => {
+    timedOut = true
+    if (leader !== undefined) signalGroup(leader, 'SIGTERM')
+    timers.push(setTimeout(() => leader !== undefined && signalGroup(leader, 'SIGKILL'), limits.killGraceMs))
+  }, limits.timeoutMs))
+
+  const { code, signal } = await exited
+  let escaped: EscapedProcess[] = []
+  if (leader !== undefined) {
+    escaped = findLeftovers(leader, limits.marker)
+    killAll(leader, escaped)
+    limits.track?.remove(leader)
+  }
+  const settled = await Promise.race([child, delay(2000).then(() => undefined)])
+  for (const timer of timers) clearTimeout(timer)
+  if (settled === undefined) {
+    child.stdout?.destroy()
+    child.stderr?.destroy()
+  }
+  const spawnError = settled?.failed === true && settled.exitCode === undefined && settled.signal === undefined
+    ? settled.shortMessage
+    : undefined
+  return {
+    exitCode: code,
+    signal,
+    timedOut,
+    durationMs: Math.round(performance.now() - started),
+    output: tail.text(),
+    escaped,
+    ...(spawnError === undefined ? {} : { spawnError }),
+  }
+}
+
+const signalGroup = (leader: number, signal: NodeJS.Signals): void => {
+  try {
+    process.kill(-leader, signal)
+  } catch {
+    // group already gone
+  }
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())

@@ -1,0 +1,142 @@
+/** Shared records of the install pipeline. Arborist nodes never appear here. */
+
+export type Mode = 'enforce' | 'report'
+export type UnreviewedMode = 'sandbox' | 'skip' | 'fail'
+export type Approval = 'approved' | 'unreviewed' | 'denied'
+export type CommandName = 'install' | 'ci' | 'rebuild' | 'audit'
+export type Severity = 'error' | 'warning' | 'note'
+
+/** Where a package came from, read from the lockfile / resolved spec (never from its tarball). */
+export type PackageSource = 'root' | 'workspace' | 'registry' | 'git' | 'directory' | 'remote' | 'file' | 'unknown'
+
+/** One installed package, identified the way npm's allowScripts matcher identifies it. */
+export interface PackageRecord {
+  readonly name: string
+  readonly version: string
+  readonly location: string
+  readonly path: string
+  readonly resolved: string | null
+  readonly source: PackageSource
+  readonly isRoot: boolean
+  readonly inBundle: boolean
+  readonly optional: boolean
+  readonly dev: boolean
+  readonly approval: Approval
+  /** The allowScripts key that decided the approval, when one did. */
+  readonly approvedBy: string | null
+}
+
+export interface PackageRef {
+  readonly name: string
+  readonly version: string
+  readonly location?: string
+}
+
+/** A lifecycle hook npm asked to run, as received from the script shell shim. */
+export interface ScriptTask {
+  readonly pkg: PackageRecord
+  readonly event: string
+  readonly command: string
+  readonly cwd: string
+  /** Variables npm computed for this script (npm_package_*, npm_lifecycle_*, PATH ...). Unfiltered. */
+  readonly lifecycleEnv: Readonly<Record<string, string>>
+}
+
+export type ScriptDecision =
+  | { readonly kind: 'run'; readonly reason: string }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | { readonly kind: 'refuse'; readonly reason: string }
+
+export type ScriptOutcomeKind = 'ok' | 'failed' | 'skipped' | 'blocked' | 'timeout'
+
+export interface ScriptOutcome {
+  readonly event: string
+  readonly command: string
+  readonly outcome: ScriptOutcomeKind
+  readonly exitCode: number | null
+  readonly durationMs: number
+  readonly signal?: string
+  /** Last bytes of stdout+stderr, control characters stripped, secrets redacted. */
+  readonly output?: string
+  readonly reason?: string
+  /** Processes still alive after the hook ended (killed by us). */
+  readonly escaped?: readonly EscapedProcess[]
+}
+
+export interface EscapedProcess {
+  readonly pid: number
+  readonly command: string
+}
+
+export interface ScriptRun {
+  readonly pkg: PackageRecord
+  readonly outcome: ScriptOutcome
+  readonly startedAt: number
+}
+
+export interface Finding {
+  readonly rule: string
+  readonly severity: Severity
+  readonly package: PackageRef
+  readonly event?: string
+  readonly action: 'blocked' | 'reported'
+  readonly message: string
+  /** Facts behind the finding; `fix` holds the exact command that approves or fixes, when there is one. */
+  readonly evidence: Readonly<Record<string, unknown>>
+}
+
+export interface IsolationInfo {
+  readonly backend: 'bwrap' | 'unshare' | 'sandbox-exec' | 'none'
+  readonly network: 'namespace' | 'proxy-env' | 'none'
+  readonly filesystem: 'namespace' | 'decoy-home'
+  readonly pid: 'namespace' | 'process-group'
+  readonly tracer: 'strace' | 'preload' | 'none'
+}
+
+export interface EgressEvent {
+  readonly package: PackageRef
+  readonly event: string
+  readonly protocol: 'http' | 'https' | 'dns' | 'tcp' | 'udp'
+  readonly host: string
+  readonly port: number
+  readonly method?: string
+  readonly path?: string
+  readonly bytesOut: number
+  readonly bytesIn: number
+  readonly decision: 'allowed' | 'blocked'
+}
+
+export interface ReportPackage {
+  readonly name: string
+  readonly version: string
+  readonly location: string
+  readonly approval: Approval
+  readonly scripts: readonly ReportScript[]
+}
+
+export interface ReportScript {
+  readonly event: string
+  readonly command: string
+  readonly outcome: ScriptOutcomeKind
+  readonly exitCode: number | null
+  readonly durationMs: number
+}
+
+/** The JSON report, schemaVersion 1 (DESIGN.md; schemas/report.schema.json). */
+export interface Report {
+  readonly schemaVersion: 1
+  readonly tool: { readonly name: 'safe-install'; readonly version: string }
+  readonly command: CommandName
+  readonly mode: Mode
+  readonly startedAt: string
+  readonly durationMs: number
+  readonly isolation: IsolationInfo
+  readonly packages: readonly ReportPackage[]
+  readonly egress: readonly EgressEvent[]
+  readonly findings: readonly Finding[]
+  readonly summary: {
+    readonly packages: number
+    readonly scriptsRun: number
+    readonly findings: { readonly error: number; readonly warning: number; readonly note: number }
+  }
+}
