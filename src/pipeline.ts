@@ -12,6 +12,7 @@ import { grantFor, type Policy } from './policy/policy.js'
 import { buildReport } from './report/build-report.js'
 import { findingsFromRuns } from './report/findings.js'
 import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
+import { selectWorkspaces } from './resolve/workspaces.js'
 import type { RunControl } from './run-control.js'
 import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
@@ -58,6 +59,9 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const allow = await readAllowScripts(prefix, asList(config.get('allow-scripts')))
   const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? 'skip'
   const ignoreScripts = config.get('ignore-scripts') === true
+  const workspaces = await selectWorkspaces({
+    prefix, cwd: options.cwd, filters: asList(config.get('workspace')), all: config.get('workspaces') === true,
+  })
   const runs: ScriptRun[] = []
   const extraFindings: Finding[] = [...ignoredAllowEntries(allow)]
 
@@ -94,7 +98,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       scriptShell: broker.shimPath,
       npmBin: options.selfBin,
       allowScripts: allow,
-      workspaces: asList(config.get('workspace')),
+      workspaces,
       ignoreScripts,
     })
     const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
@@ -212,8 +216,14 @@ const identify = (request: HookRequest, arb: ArboristSession | null, allow: Allo
   }
   const known = arb?.lookup(cwd) ?? arb?.lookup(request.cwd)
   if (known !== undefined) return known
+  const selfName = request.env['npm_package_name'] ?? ''
+  const event = request.env['npm_lifecycle_event']
+  if (event === 'prepare' && selfName !== '') {
+    const git = arb?.lookupGit(selfName)
+    if (git !== undefined) return { ...git, path: cwd }
+  }
   const resolved = request.env['npm_package_resolved']
-  if (resolved !== undefined && resolved !== '') {
+  if (resolved !== undefined && resolved !== '' && !resolved.startsWith('/')) {
     return identifyDetached(resolved, allow, request.env['npm_package_name'] ?? '')
   }
   const isRoot = cwd === prefix

@@ -18,6 +18,11 @@ export interface ArboristSession {
   rebuild(names: readonly string[]): Promise<number>
   /** The package whose hook runs in `path` (a node's real path), from the current ideal/actual tree. */
   lookup(path: string): PackageRecord | undefined
+  /**
+   * The git dependency of the tree whose manifest name is `name`, for pacote's `prepare` of a git
+   * dependency, which runs in a temporary clone outside the tree. Undefined unless exactly one matches.
+   */
+  lookupGit(name: string): PackageRecord | undefined
   /** Packages of the ideal tree with install scripts that allowScripts neither approves nor denies. */
   unreviewed(): Promise<Array<{ readonly pkg: PackageRecord; readonly scripts: Readonly<Record<string, string>> }>>
   /** Locations in the lockfile that differ from the ideal tree (npm ci's "in sync" check). */
@@ -108,6 +113,13 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
         return retry === undefined ? undefined : toRecord(retry)
       }
       return toRecord(node)
+    },
+    lookupGit: (name) => {
+      const tree = currentTree()
+      if (tree === null) return undefined
+      const candidates = [...tree.inventory.values()].filter((node) =>
+        !node.isLink && (node.resolved ?? '').startsWith('git') && (node.package.name === name || node.name === name))
+      return candidates.length === 1 && candidates[0] !== undefined ? toRecord(candidates[0]) : undefined
     },
     unreviewed: async () => {
       const tree = arb.idealTree ?? virtualTree

