@@ -123,10 +123,21 @@ const main = async (): Promise<number> => {
     .exitProcess(false)
     .fail((message: string | undefined, error: Error | undefined) => {
       if (error !== undefined) throw error
-      throw new SafeInstallError('EUSAGE', message ?? 'invalid command line', 'run safe-install --help for the options')
+      throw new SafeInstallError('EUSAGE', asTyped(message ?? 'invalid command line'), 'run safe-install --help for the options')
     })
     .parseAsync()
   return exitCode
+}
+
+/** yargs names `--no-x` as `x`; show unknown flags the way the user typed them. */
+const asTyped = (message: string): string => {
+  const match = /^Unknown arguments?: (.*)$/.exec(message)
+  if (match?.[1] === undefined) return message
+  const names = match[1].split(', ')
+  const kebab = (name: string): string => name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)
+  const typed = names.filter((name) => name === kebab(name) || !names.includes(kebab(name))).map((name) =>
+    process.argv.slice(2).find((arg) => new RegExp(`^--?(no-)?${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}(=|$)`).test(arg))?.split('=')[0] ?? name)
+  return `unknown option${typed.length > 1 ? 's' : ''}: ${typed.join(', ')}`
 }
 
 const reportError = (error: unknown): number => {

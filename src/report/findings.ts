@@ -16,7 +16,13 @@ export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
     const { outcome, pkg } = run
     const base = { package: ref(run), event: outcome.event }
     const evidence = { command: outcome.command }
-    if (outcome.outcome === 'skipped' && pkg.approval === 'unreviewed') {
+    if (pkg.inBundle && outcome.outcome === 'blocked') {
+      findings.push({
+        ...base, rule: 'unreviewed-script', severity: 'note', action: 'blocked',
+        message: `${label(run)} was not run: it is a bundled dependency, and npm never runs bundled dependencies' install scripts (the package that bundles it must run them from its own scripts).`,
+        evidence,
+      })
+    } else if (outcome.outcome === 'skipped' && pkg.approval === 'unreviewed') {
       findings.push({
         ...base, rule: 'unreviewed-script', severity: 'warning', action: 'blocked',
         message: `${label(run)} was not run: it has no allowScripts entry; review it, then approve it if the package needs it.`,

@@ -63,8 +63,9 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
   const { code, signal } = await exited
   let escaped: EscapedProcess[] = []
   if (leader !== undefined) {
-    escaped = findLeftovers(leader, limits.marker)
-    killAll(leader, escaped)
+    const leftovers = findLeftovers(leader, limits.marker)
+    killAll(leader, leftovers)
+    if (!timedOut) escaped = leftovers
     limits.track?.remove(leader)
   }
   const settled = await Promise.race([child, delay(2000).then(() => undefined)])

@@ -29,7 +29,12 @@ export const prepareProject = async (
   root: string,
   label: string,
   reg: Pick<RegistryInfo, 'url' | 'token'>,
-  changes: { allowScripts?: Record<string, boolean>; npmrcExtra?: Record<string, string> } = {},
+  changes: {
+    allowScripts?: Record<string, boolean>
+    dependencies?: Record<string, string>
+    npmrcExtra?: Record<string, string>
+    files?: Record<string, string>
+  } = {},
 ): Promise<TestProject> => {
   const dir = path.join(root, label, 'project')
   const home = path.join(root, label, 'home')
@@ -37,12 +42,14 @@ export const prepareProject = async (
   await writeFile(path.join(home, '.npmrc'), `//127.0.0.1:9/:_authToken=${PLANTED.HOME_NPMRC_TOKEN}\n`)
   await copyProject(name, dir)
   await writeNpmrc(dir, reg, changes.npmrcExtra === undefined ? {} : { extra: changes.npmrcExtra })
-  if (changes.allowScripts !== undefined) {
+  if (changes.allowScripts !== undefined || changes.dependencies !== undefined) {
     const file = path.join(dir, 'package.json')
     const pkg = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
-    pkg['allowScripts'] = changes.allowScripts
+    if (changes.allowScripts !== undefined) pkg['allowScripts'] = changes.allowScripts
+    if (changes.dependencies !== undefined) pkg['dependencies'] = changes.dependencies
     await writeFile(file, `${JSON.stringify(pkg, null, 2)}\n`)
   }
+  for (const [name, content] of Object.entries(changes.files ?? {})) await writeFile(path.join(dir, name), content)
   const env = npmEnv(home, {
     NPM_TOKEN: PLANTED.NPM_TOKEN,
     GITHUB_TOKEN: PLANTED.GITHUB_TOKEN,

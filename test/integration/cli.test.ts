@@ -1,0 +1,148 @@
+/// <reference path="../helpers/provided-context.d.ts" />
+/**
+ * The command line as a user meets it: flags like npm's, clear one-line errors with exit codes of
+ * DESIGN.md, rebuild, directory dependencies' prepare, and failed installs.
+ */
+import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { makeTempDir, removeDir } from '../helpers/fixtures.js'
+import { npm, prepareProject, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import type { Report } from '../../src/types.js'
+
+const oneLineError = (stderr: string): void => {
+  expect(stderr).toMatch(/^safe-install: /)
+  expect(stderr).not.toMatch(/\n\s+at /)
+}
+
+describe('command line', () => {
+  const open = inject('openRegistry')
+  let root: string
+  let basic: TestProject
+  beforeAll(async () => {
+    root = await makeTempDir('si-cli-')
+    basic = await prepareProject('basic', root, 'basic', open, {
+      dependencies: { 'benign-postinstall': '1.0.0' }, allowScripts: { 'benign-postinstall': true },
+    })
+  })
+  afterAll(async () => {
+    if (root !== undefined) await removeDir(root)
+  })
+
+  it('rejects an unknown flag with exit 2 and one line, changing nothing', async () => {
+    const r = await safeInstall(basic, ['install', '--no-such-flag'])
+    expect(r.code).toBe(2)
+    oneLineError(r.stderr)
+    expect(r.stderr).toContain('no-such-flag')
+    expect(existsSync(path.join(basic.dir, 'node_modules'))).toBe(false)
+  })
+
+  it('rejects an invalid policy file naming the field (exit 2)', async () => {
+    await writeFile(path.join(root, 'bad-policy.json'), JSON.stringify({ packages: { x: { netwrk: [] } } }))
+    const r = await safeInstall(basic, ['install', '--policy', path.join(root, 'bad-policy.json')])
+    expect(r.code).toBe(2)
+    oneLineError(r.stderr)
+    expect(r.stderr).toContain('packages.x: unknown field "netwrk"')
+  })
+
+  it('rejects a non-boolean allowScripts entry (exit 2)', async () => {
+    const p = await prepareProject('basic', root, 'bad-allow', open, { dependencies: {} })
+    const file = path.join(p.dir, 'package.json')
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
+    await writeFile(file, JSON.stringify({ ...pkg, allowScripts: { esbuild: 'yes' } }))
+    const r = await safeInstall(p, ['install'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('allowScripts["esbuild"] must be true or false')
+  })
+
+  it('--require-isolation fails with exit 4 and says why', async () => {
+    const r = await safeInstall(basic, ['install', '--require-isolation'])
+    expect(r.code).toBe(4)
+    expect(r.stderr).toContain('namespace sandbox could not be set up')
+  })
+
+  it('ci without a lockfile is a usage error (exit 2)', async () => {
+    const r = await safeInstall(basic, ['ci'])
+    expect(r.code).toBe(2)
+    oneLineError(r.stderr)
+    expect(r.stderr).toContain('package-lock.json')
+  })
+
+  it('install, then ci fails on drift without touching the lockfile', async () => {
+    expect((await safeInstall(basic, ['install', '--quiet'])).code).toBe(0)
+    expect(readFileSync(path.join(basic.dir, 'node_modules', 'benign-postinstall', 'built.txt'), 'utf8')).toBeTruthy()
+    const lock = readFileSync(path.join(basic.dir, 'package-lock.json'), 'utf8')
+    const file = path.join(basic.dir, 'package.json')
+    const original = readFileSync(file, 'utf8')
+    const pkg = JSON.parse(original) as { dependencies: Record<string, string> }
+    pkg.dependencies['dump-env'] = '1.0.0'
+    await writeFile(file, JSON.stringify(pkg, null, 2))
+    const r = await safeInstall(basic, ['ci'])
+    expect(r.code).toBe(2)
+    expect(r.stderr).toContain('in sync')
+    expect(r.stderr).toContain('dump-env')
+    expect(readFileSync(path.join(basic.dir, 'package-lock.json'), 'utf8')).toBe(lock)
+    await writeFile(file, original)
+  })
+
+  it('rebuild reruns the install scripts of installed packages', async () => {
+    const built = path.join(basic.dir, 'node_modules', 'benign-postinstall', 'built.txt')
+    unlinkSync(built)
+    const r = await safeInstall(basic, ['rebuild', 'benign-postinstall', '--format', 'json'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(existsSync(built)).toBe(true)
+    const report = JSON.parse(r.stdout) as Report
+    expect(report.command).toBe('rebuild')
+    expect(report.packages.map((p) => [p.name, p.scripts.map((s) => s.outcome)])).toEqual([['benign-postinstall', ['ok']]])
+  })
+
+  it('adds a dependency like npm install -D -E does', async () => {
+    const ours = await prepareProject('basic', root, 'add-ours', open, { dependencies: {} })
+    const theirs = await prepareProject('basic', root, 'add-npm', open, { dependencies: {} })
+    const [a, b] = await Promise.all([
+      safeInstall(ours, ['add', '-D', '-E', 'benign-postinstall', '--quiet']),
+      npm(theirs, ['install', '-D', '-E', 'benign-postinstall']),
+    ])
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    expect(readFileSync(path.join(ours.dir, 'package.json'), 'utf8')).toBe(readFileSync(path.join(theirs.dir, 'package.json'), 'utf8'))
+    expect(readFileSync(path.join(ours.dir, 'package-lock.json'), 'utf8')).toBe(readFileSync(path.join(theirs.dir, 'package-lock.json'), 'utf8'))
+  })
+
+  it('--no-save installs without writing package.json', async () => {
+    const p = await prepareProject('basic', root, 'nosave', open, { dependencies: {} })
+    const before = readFileSync(path.join(p.dir, 'package.json'), 'utf8')
+    const r = await safeInstall(p, ['install', '--no-save', 'benign-postinstall', '--quiet'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(readFileSync(path.join(p.dir, 'package.json'), 'utf8')).toBe(before)
+    expect(existsSync(path.join(p.dir, 'node_modules', 'benign-postinstall'))).toBe(true)
+  })
+
+  it('runs prepare of an approved directory dependency, as npm does', async () => {
+    const ours = await prepareProject('with-prepare', root, 'prep-ours', open)
+    const theirs = await prepareProject('with-prepare', root, 'prep-npm', open)
+    const [a, b] = await Promise.all([
+      safeInstall(ours, ['install', '--unreviewed', 'sandbox', '--format', 'json']),
+      npm(theirs, ['install']),
+    ])
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    const prepared = (dir: string): boolean => existsSync(path.join(dir, 'with-prepare-dir', 'prepared.txt'))
+    expect(prepared(theirs.dir)).toBe(true)
+    expect(prepared(ours.dir)).toBe(true)
+    const report = JSON.parse(a.stdout) as Report
+    expect(report.packages.flatMap((p) => p.scripts.map((s) => `${p.name}:${s.event}:${s.outcome}`))).toContain('with-prepare:prepare:ok')
+  })
+
+  it('a failing non-optional script fails the install with exit 3 and shows its output', async () => {
+    const p = await prepareProject('basic', root, 'hardfail', open, {
+      dependencies: { 'optional-fails': '1.0.0' }, allowScripts: { 'optional-fails': true },
+    })
+    const r = await safeInstall(p, ['install'])
+    expect(r.code, r.stdout + r.stderr).toBe(3)
+    expect(r.stderr).toContain('install failed')
+    expect(r.stdout).toContain('script-failed')
+    rmSync(path.join(p.dir, 'node_modules'), { recursive: true, force: true })
+  })
+})
