@@ -35,6 +35,8 @@ export interface PipelineOptions {
   readonly version: string
   readonly control: RunControl
   readonly onHook?: (run: ScriptRun) => void
+  /** Live output of the project's own scripts, as npm shows it. */
+  readonly echoRoot?: (text: string) => void
 }
 
 export interface PipelineResult {
@@ -77,6 +79,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     envPass: policy.envPass,
     extraEnv: nodeGypEnv(config),
     track: options.control.track,
+    ...(options.echoRoot === undefined ? {} : { echoRoot: options.echoRoot }),
   }
   let arb: ArboristSession | null = null
   const handle = async (request: HookRequest): Promise<number> => {

@@ -80,7 +80,9 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     selfBin: SELF_BIN,
     version: VERSION,
     control,
-    ...(interactive ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`) } : {}),
+    ...(interactive
+      ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`), echoRoot: (text: string) => process.stderr.write(text) }
+      : {}),
   })
   const { report, failure, prefix } = result
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))

@@ -43,7 +43,9 @@ export const withNpmFlags = <T>(y: Argv<T>): Argv<T> => {
   for (const [key, , kind] of NPM_FLAGS) {
     const alias = SHORT[key]
     out = out.option(key, {
-      type: kind,
+      // repeated flags collect into an array; `array` would swallow the positional specs that follow
+      type: kind === 'array' ? 'string' : kind,
+      ...(kind === 'boolean' ? {} : { requiresArg: true }),
       group: 'npm options:',
       describe: `as npm's --${key}`,
       ...(alias === undefined ? {} : { alias }),

@@ -17,6 +17,8 @@ export interface HookContext {
   /** Extra variables for every hook (e.g. node-gyp's header cache when npm has no nodedir). */
   readonly extraEnv: Readonly<Record<string, string>>
   readonly track: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
+  /** Where the project's own scripts' output goes live (npm shows it); package scripts are only captured. */
+  readonly echoRoot?: (text: string) => void
 }
 
 /** Build the sandbox spec of one approved hook: pure apart from the fresh temp dir passed in. */
@@ -65,6 +67,9 @@ export const runHook = async (
     killGraceMs: 3000,
     marker: `npm_lifecycle_id=${markerValue}`,
     track: context.track,
+    ...(task.pkg.isRoot && context.echoRoot !== undefined
+      ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControlChars(chunk.toString('utf8')), context.secretValues)) }
+      : {}),
   })
   const output = redactSecrets(stripControlChars(result.output), context.secretValues)
   const outcome = result.timedOut ? 'timeout' : result.exitCode === 0 ? 'ok' : 'failed'

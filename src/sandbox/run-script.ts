@@ -12,6 +12,8 @@ export interface RunLimits {
   readonly marker: string
   /** Told the process-group leader's pid at spawn and at exit, so an interrupt can kill live hooks. */
   readonly track?: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
+  /** Called with every output chunk as it arrives (for the project's own scripts, shown live like npm). */
+  readonly echo?: (chunk: Buffer) => void
 }
 
 export interface ProcessResult {
@@ -43,8 +45,12 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
     reject: false,
     windowsHide: true,
   })
-  child.stdout?.on('data', (chunk: Buffer) => tail.push(chunk))
-  child.stderr?.on('data', (chunk: Buffer) => tail.push(chunk))
+  const take = (chunk: Buffer): void => {
+    tail.push(chunk)
+    limits.echo?.(chunk)
+  }
+  child.stdout?.on('data', take)
+  child.stderr?.on('data', take)
   const leader = child.pid
   if (leader !== undefined) limits.track?.add(leader)
 

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { copyProject, REPO_ROOT } from './fixtures.js'
@@ -67,3 +68,13 @@ export const npm = (project: TestProject, args: string[], timeoutMs = 110_000): 
 
 export const readJson = async <T = Record<string, unknown>>(file: string): Promise<T> =>
   JSON.parse(await readFile(file, 'utf8')) as T
+
+/** Alive and not a zombie waiting for its (re)parent to reap it. */
+export const alive = (pid: number): boolean => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
+  } catch {
+    return false
+  }
+}

@@ -3,12 +3,15 @@
  * The command line as a user meets it: flags like npm's, clear one-line errors with exit codes of
  * DESIGN.md, rebuild, directory dependencies' prepare, and failed installs.
  */
-import { existsSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
-import { writeFile } from 'node:fs/promises'
+import { existsSync, readdirSync, readFileSync, rmSync, unlinkSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { mkdir, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
-import { npm, prepareProject, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import { alive, BIN, npm, prepareProject, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import { spawn } from 'node:child_process'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { Report } from '../../src/types.js'
 
 const oneLineError = (stderr: string): void => {
@@ -144,5 +147,52 @@ describe('command line', () => {
     expect(r.stderr).toContain('install failed')
     expect(r.stdout).toContain('script-failed')
     rmSync(path.join(p.dir, 'node_modules'), { recursive: true, force: true })
+  })
+
+  it('installs into one workspace with -w like npm, and rejects an unknown one (exit 2)', async () => {
+    const layout = async (p: TestProject): Promise<void> => {
+      await writeFile(path.join(p.dir, 'package.json'), JSON.stringify({ name: 'ws-root', version: '1.0.0', private: true, workspaces: ['packages/*'], allowScripts: { 'benign-postinstall': true } }, null, 2))
+      for (const name of ['a', 'b']) {
+        await mkdir(path.join(p.dir, 'packages', name), { recursive: true })
+        await writeFile(path.join(p.dir, 'packages', name, 'package.json'), JSON.stringify({ name, version: '1.0.0' }, null, 2))
+      }
+    }
+    const ours = await prepareProject('basic', root, 'ws-ours', open)
+    const theirs = await prepareProject('basic', root, 'ws-npm', open)
+    await layout(ours)
+    await layout(theirs)
+    const [a, b] = await Promise.all([
+      safeInstall(ours, ['install', '-w', 'a', 'benign-postinstall', '--quiet']),
+      npm(theirs, ['install', '-w', 'a', 'benign-postinstall']),
+    ])
+    expect(a.code, a.stderr).toBe(0)
+    expect(b.code, b.stderr).toBe(0)
+    for (const file of ['package-lock.json', 'packages/a/package.json', 'packages/b/package.json', 'package.json']) {
+      expect(readFileSync(path.join(ours.dir, file), 'utf8'), file).toBe(readFileSync(path.join(theirs.dir, file), 'utf8'))
+    }
+    expect(existsSync(path.join(ours.dir, 'node_modules', 'benign-postinstall', 'built.txt'))).toBe(true)
+    const bad = await safeInstall(ours, ['install', '-w', 'nope'])
+    expect(bad.code).toBe(2)
+    expect(bad.stderr).toContain('No workspaces found: --workspace=nope')
+  })
+
+  it('on SIGINT kills running hooks, removes its temporary files and exits 130', async () => {
+    const p = await prepareProject('sleeper', root, 'interrupt', open, { allowScripts: { sleeper: true } })
+    const ours = (): string[] => readdirSync(tmpdir()).filter((name) => name.startsWith('safe-install-'))
+    const before = new Set(ours())
+    const child = spawn(process.execPath, [BIN, 'install'], { cwd: p.dir, env: p.env, stdio: 'ignore' })
+    const started = path.join(p.dir, 'node_modules', 'sleeper', 'started.json')
+    for (let i = 0; i < 200 && !existsSync(started); i++) await sleep(100)
+    const pids = JSON.parse(readFileSync(started, 'utf8')) as { pid: number; grandchildPid: number }
+    const code = await new Promise<number | null>((resolve) => {
+      child.once('exit', (c) => resolve(c))
+      child.kill('SIGINT')
+    })
+    expect(code).toBe(130)
+    await sleep(300)
+    expect(ours().filter((name) => !before.has(name))).toEqual([])
+    for (const pid of [pids.pid, pids.grandchildPid]) {
+      expect(alive(pid), `pid ${pid} still alive`).toBe(false)
+    }
   })
 })

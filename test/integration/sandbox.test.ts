@@ -8,19 +8,9 @@ import * as path from 'node:path'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
-import { npm, prepareProject, readJson, safeInstall } from '../helpers/safe-install.js'
+import { alive, npm, prepareProject, readJson, safeInstall } from '../helpers/safe-install.js'
 import { validateReport } from '../../src/report/validate-report.js'
 import type { Report } from '../../src/types.js'
-
-/** Alive and not a zombie waiting for its (re)parent to reap it. */
-const alive = (pid: number): boolean => {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z'
-  } catch {
-    return false
-  }
-}
 
 describe('sandboxed runner', () => {
   const open = inject('openRegistry')
