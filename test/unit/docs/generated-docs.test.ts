@@ -1,0 +1,21 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { Ajv } from 'ajv'
+import { describe, expect, it } from 'vitest'
+import { policyDocs, ruleDocs } from '../../../src/docs/generate.js'
+
+const root = new URL('../../../', import.meta.url)
+const read = (path: string): string => readFileSync(new URL(path, root), 'utf8')
+
+describe('generated docs and shipped data', () => {
+  it('docs/rules.md and docs/policy.md match the code (run scripts/gen-docs.mjs after a change)', () => {
+    expect(read('docs/rules.md')).toBe(ruleDocs())
+    expect(read('docs/policy.md')).toBe(policyDocs(JSON.parse(read('policies/policy.schema.json')) as object))
+  })
+
+  it('every shipped preset validates against the policy schema', () => {
+    const validate = new Ajv({ strict: false }).compile(JSON.parse(read('policies/policy.schema.json')) as object)
+    const presets = readdirSync(new URL('policies/', root)).filter((f) => f.endsWith('.json') && f !== 'policy.schema.json')
+    expect(presets.sort()).toEqual(['default.json', 'strict.json'])
+    for (const file of presets) expect(validate(JSON.parse(read(`policies/${file}`))), file).toBe(true)
+  })
+})
