@@ -67,7 +67,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const runs: ScriptRun[] = []
   const extraFindings: Finding[] = [...ignoredAllowEntries(allow)]
 
-  const session = await openSandboxSession({ registryUrl: String(config.flat['registry'] ?? 'http://localhost/') })
+  const session = await openSandboxSession({ registryUrl: typeof config.flat['registry'] === 'string' ? config.flat['registry'] : 'http://localhost/' })
   options.control.addTempDir(session.root)
   const brokerDir = await mkdtemp(join(tmpdir(), 'safe-install-run-'))
   options.control.addTempDir(brokerDir)

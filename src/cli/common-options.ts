@@ -12,4 +12,4 @@ export const withCommonOptions = <T>(y: Argv<T>): Argv<T> =>
     .option('unreviewed', { choices: ['sandbox', 'skip', 'fail'] as const, describe: 'what happens to scripts with no allowScripts entry (default: skip)' })
     .option('quiet', { type: 'boolean', alias: 'q', default: false, describe: 'print only errors and the summary' })
     .option('verbose', { type: 'boolean', default: false, describe: 'print every hook and its output' })
-    .option('color', { type: 'boolean', describe: 'colour output (--no-color to disable; NO_COLOR respected)' }) as unknown as Argv<T>
+    .option('color', { type: 'boolean', describe: 'colour output (--no-color to disable; NO_COLOR respected)' })

@@ -49,7 +49,7 @@ export const withNpmFlags = <T>(y: Argv<T>): Argv<T> => {
       group: 'npm options:',
       describe: `as npm's --${key}`,
       ...(alias === undefined ? {} : { alias }),
-    }) as Argv<T>
+    })
   }
   return out
 }
@@ -65,10 +65,12 @@ export const toNpmArgs = (argv: Readonly<Record<string, unknown>>): string[] => 
         args.push(value === true ? `--${flag}` : `--no-${flag}`)
         break
       case 'string':
-        args.push(`--${flag}=${String(value)}`)
+        if (typeof value === 'string' || typeof value === 'number') args.push(`--${flag}=${value}`)
         break
       case 'array':
-        for (const item of Array.isArray(value) ? value : [value]) args.push(`--${flag}=${String(item)}`)
+        for (const item of Array.isArray(value) ? (value as unknown[]) : [value]) {
+          if (typeof item === 'string' || typeof item === 'number') args.push(`--${flag}=${item}`)
+        }
         break
     }
   }

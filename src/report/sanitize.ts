@@ -1,6 +1,6 @@
-// eslint-disable-next-line no-control-regex
+ 
 const ESCAPE_SEQUENCE = /\u001b\[[0-?]*[ -/]*[@-~]|\u009b[0-?]*[ -/]*[@-~]|\u001b[\]PX^_][^\u0007\u001b\u009c]*(?:\u0007|\u001b\\|\u009c)?|\u001b[ -/]*[0-~]/g
-// eslint-disable-next-line no-control-regex
+ 
 const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
 const BIDI_OVERRIDE = /[\u202a-\u202e\u2066-\u2069]/g
 

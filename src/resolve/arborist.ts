@@ -131,7 +131,7 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
       if (lockSnapshot === null || arb.idealTree === null) return []
       return compareInventories(lockSnapshot, arb.idealTree)
     },
-    rootPackage: () => (currentTree()?.package ?? {}) as Record<string, unknown>,
+    rootPackage: () => (currentTree()?.package ?? {}),
     packageCount: () => {
       const tree = currentTree()
       if (tree === null) return 0

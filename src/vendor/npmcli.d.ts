@@ -112,9 +112,9 @@ declare module '@npmcli/arborist' {
 declare module '@npmcli/arborist/lib/script-allowed.js' {
   import type { ArboristNode } from '@npmcli/arborist'
   const scriptAllowed: {
-    isScriptAllowed(node: ArboristNode, policy: Readonly<Record<string, boolean>> | null): boolean | null
-    matches(node: ArboristNode, key: string, failClosed: boolean): boolean
-    getTrustedRegistryIdentity(node: ArboristNode): { name: string; version: string | null } | null
+    isScriptAllowed: (node: ArboristNode, policy: Readonly<Record<string, boolean>> | null) => boolean | null
+    matches: (node: ArboristNode, key: string, failClosed: boolean) => boolean
+    getTrustedRegistryIdentity: (node: ArboristNode) => { name: string; version: string | null } | null
   }
   export default scriptAllowed
 }
@@ -122,11 +122,11 @@ declare module '@npmcli/arborist/lib/script-allowed.js' {
 declare module '@npmcli/arborist/lib/unreviewed-scripts.js' {
   import type { ArboristNode } from '@npmcli/arborist'
   const unreviewed: {
-    collectUnreviewedScripts(options: {
+    collectUnreviewedScripts: (options: {
       tree: ArboristNode
       policy: Readonly<Record<string, boolean>> | null
       ignoreScripts?: boolean
-    }): Promise<Array<{ node: ArboristNode; scripts: Record<string, string> }>>
+    }) => Promise<Array<{ node: ArboristNode; scripts: Record<string, string> }>>
   }
   export default unreviewed
 }

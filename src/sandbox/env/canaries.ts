@@ -42,7 +42,7 @@ export const makeCanaries = (random: RandomBytes): Canaries => ({
 })
 
 /** Every canary value, for the detectors that look for them leaving. */
-export const canaryValues = (canaries: Canaries): readonly string[] => Object.values(canaries)
+export const canaryValues = (canaries: Canaries): readonly string[] => Object.values<string>({ ...canaries })
 
 /** The variables attackers look for first, filled with canaries. */
 export const canaryEnv = (canaries: Canaries): Readonly<Record<string, string>> => ({
