@@ -17,7 +17,8 @@ import type { RunControl } from './run-control.js'
 import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
 import { openSandboxSession } from './sandbox/session.js'
-import type { Finding, IsolationInfo, Mode, PackageRecord, Report, ScriptOutcome, ScriptRun, UnreviewedMode } from './types.js'
+import { selectBackend } from './sandbox/select.js'
+import type { Finding, Mode, PackageRecord, Report, ScriptOutcome, ScriptRun, UnreviewedMode } from './types.js'
 
 export interface PipelineOptions {
   readonly command: 'install' | 'ci' | 'rebuild'
@@ -28,6 +29,8 @@ export interface PipelineOptions {
   readonly mode: Mode
   readonly unreviewed?: UnreviewedMode
   readonly policyFile?: string
+  /** Fail (exit 4) instead of degrading when the namespace sandbox cannot be set up. */
+  readonly requireIsolation: boolean
   readonly env: Readonly<Record<string, string | undefined>>
   readonly execPath: string
   /** Our own CLI, given to pacote to prepare git dependencies (so their deps' scripts are sandboxed too). */
@@ -49,9 +52,6 @@ export interface PipelineResult {
 
 const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare']
 
-/** v1 isolation: honest about what is in force (no namespaces, no proxy, no tracer yet). */
-const ISOLATION_V1: IsolationInfo = { backend: 'none', network: 'none', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
-
 export const runPipeline = async (options: PipelineOptions): Promise<PipelineResult> => {
   const startedAt = Date.now()
   const config = await loadNpmConfig({ cwd: options.cwd, env: options.env, execPath: options.execPath, npmArgs: options.npmArgs })
@@ -59,7 +59,17 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   if (options.command === 'ci') await requireLockfile(prefix)
   const policy = await loadPolicy({ ...(options.policyFile === undefined ? {} : { explicit: options.policyFile }), prefix })
   const allow = await readAllowScripts(prefix, asList(config.get('allow-scripts')))
-  const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? 'skip'
+  const gyp = nodeGypEnv(config)
+  const selected = await selectBackend({
+    env: options.env,
+    execPath: options.execPath,
+    prefix,
+    npmPath: config.npmPath,
+    npmConfigFiles: asList(config.get('globalconfig')),
+    nodeGypDevdir: gyp['npm_config_devdir'],
+    requireIsolation: options.requireIsolation,
+  })
+  const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? (selected.backend.kind === 'none' ? 'skip' : 'sandbox')
   const ignoreScripts = config.get('ignore-scripts') === true
   const workspaces = await selectWorkspaces({
     prefix, cwd: options.cwd, filters: asList(config.get('workspace')), all: config.get('workspaces') === true,
@@ -72,12 +82,13 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const brokerDir = await mkdtemp(join(tmpdir(), 'safe-install-run-'))
   options.control.addTempDir(brokerDir)
   const context: HookContext = {
+    backend: selected.backend,
     session,
     hostEnv: options.env,
     npmEnv: config.scriptEnv,
     secretValues: config.secretValues,
     envPass: policy.envPass,
-    extraEnv: nodeGypEnv(config),
+    extraEnv: gyp,
     track: options.control.track,
     ...(options.echoRoot === undefined ? {} : { echoRoot: options.echoRoot }),
   }
@@ -126,7 +137,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     mode: options.mode,
     startedAt,
     finishedAt: Date.now(),
-    isolation: ISOLATION_V1,
+    isolation: selected.isolation,
     packageCount,
     runs,
     egress: [],

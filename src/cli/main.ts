@@ -53,11 +53,6 @@ const hookLine = (run: ScriptRun): string => {
 }
 
 const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: InstallArgs): Promise<number> => {
-  if (args['require-isolation']) {
-    throw new SafeInstallError('EISOLATION',
-      'the namespace sandbox could not be set up: this version of safe-install has no namespace backend yet (scripts run with a scrubbed env, a decoy home and process-group control only)',
-      'drop --require-isolation to run with the layers this version has')
-  }
   const control = new RunControl()
   const onSignal = (): void => {
     control.interrupt()
@@ -73,6 +68,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     specs: (command === 'rebuild' ? args.names : args.specs) ?? [],
     npmArgs: toNpmArgs(args),
     mode: args.mode,
+    requireIsolation: args['require-isolation'],
     ...(args.unreviewed === undefined ? {} : { unreviewed: args.unreviewed }),
     ...(args.policy === undefined ? {} : { policyFile: args.policy }),
     env: process.env,

@@ -1,6 +1,6 @@
 import type { Finding, Report, ReportPackage, ReportScript, ScriptOutcomeKind, Severity } from '../types.js'
 import { describeIsolation } from './isolation-lines.js'
-import { stripControlInline as clean } from './sanitize.js'
+import { stripControl, stripControlInline as clean } from './sanitize.js'
 import { alignColumns, formatDuration, makePaint, plural, type Paint, type Tone } from './text-style.js'
 
 export interface TextOptions {
@@ -64,6 +64,8 @@ const renderScripts = (packages: readonly ReportPackage[], ctx: Context): string
   return lines
 }
 
+const OUTPUT_LINES = 20
+
 const APPROVAL_RULES: ReadonlySet<string> = new Set(['unreviewed-script', 'script-changed'])
 
 const renderEvidence = (evidence: Finding['evidence']): string[] =>
@@ -89,7 +91,15 @@ const renderFinding = (finding: Finding, ctx: Context): string[] => {
     const label = APPROVAL_RULES.has(finding.rule) ? 'approve with' : 'fix'
     lines.push(`    ${label}: ${ctx.paint('cyan', clean(fix))}`)
   }
-  return ctx.verbose ? [...lines, ...renderEvidence(finding.evidence)] : lines
+  if (ctx.verbose) return [...lines, ...renderEvidence(finding.evidence)]
+  return [...lines, ...renderOutputTail(finding.evidence['output'])]
+}
+
+/** A failed script's last lines of output, shown without --verbose: it is what the user needs first. */
+const renderOutputTail = (output: unknown): string[] => {
+  if (typeof output !== 'string' || output.trim() === '') return []
+  const tail = output.trimEnd().split('\n').slice(-OUTPUT_LINES)
+  return tail.map((line) => `      ${stripControl(line).replace(/\t/g, '  ')}`)
 }
 
 const renderFindings = (findings: readonly Finding[], ctx: Context): string[] =>

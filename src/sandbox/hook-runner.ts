@@ -1,14 +1,35 @@
 import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { buildBwrapInvocation } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
+import { planMounts } from './mount-plan.js'
 import { scrubEnv } from './env/scrub-env.js'
 import { redactSecrets, stripControlChars } from './output-tail.js'
 import { runInvocation } from './run-script.js'
-import { OUTPUT_LIMIT_BYTES, type SandboxSpec } from './spec.js'
+import { OUTPUT_LIMIT_BYTES, type Invocation, type SandboxSpec } from './spec.js'
 import type { SandboxSession } from './session.js'
 import type { PackageGrant } from '../policy/policy.js'
-import type { ScriptOutcome, ScriptTask } from '../types.js'
+import type { EscapedProcess, ScriptOutcome, ScriptTask } from '../types.js'
+
+/** How hooks are contained this run, chosen once by the probe. */
+export type HookBackend =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'bwrap'
+      readonly bwrap: string
+      /** node and dist/sandbox/ns-init.js, run inside the namespaces. */
+      readonly node: string
+      readonly nsInit: string
+      readonly projectDir: string
+      readonly realHome: string | undefined
+      readonly runtimeDirs: readonly string[]
+      readonly credentialFiles: readonly string[]
+      readonly nodeGypDevdir: string | undefined
+    }
 
 export interface HookContext {
+  readonly backend: HookBackend
   readonly session: SandboxSession
   readonly hostEnv: Readonly<Record<string, string | undefined>>
   readonly npmEnv: Readonly<Record<string, string>>
@@ -61,7 +82,10 @@ export const runHook = async (
   const tmp = await context.session.newTmpDir(`${task.pkg.name}-${task.event}`)
   const markerValue = randomBytes(12).toString('hex')
   const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue)
-  const result = await runInvocation(buildNoneInvocation(spec), {
+  const resultFile = join(tmp, '.safe-install-ns-result.json')
+  const invocation = buildInvocation(task, grant, context, spec, { tmp, resultFile })
+  const result = await runInvocation(invocation, {
+    sweep: context.backend.kind === 'none',
     timeoutMs,
     outputLimit: OUTPUT_LIMIT_BYTES,
     killGraceMs: 3000,
@@ -71,6 +95,7 @@ export const runHook = async (
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControlChars(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
+  const escaped = context.backend.kind === 'none' || result.timedOut ? result.escaped : await readNamespaceLeftovers(resultFile)
   const output = redactSecrets(stripControlChars(result.output), context.secretValues)
   const outcome = result.timedOut ? 'timeout' : result.exitCode === 0 ? 'ok' : 'failed'
   return {
@@ -82,6 +107,49 @@ export const runHook = async (
     ...(result.signal === null ? {} : { signal: result.signal }),
     output,
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
-    ...(result.escaped.length === 0 ? {} : { escaped: result.escaped }),
+    ...(escaped.length === 0 ? {} : { escaped }),
+  }
+}
+
+const buildInvocation = (
+  task: ScriptTask,
+  grant: PackageGrant,
+  context: HookContext,
+  spec: SandboxSpec,
+  paths: { readonly tmp: string; readonly resultFile: string },
+): Invocation => {
+  const backend = context.backend
+  switch (backend.kind) {
+    case 'none':
+      return buildNoneInvocation(spec)
+    case 'bwrap': {
+      const home = context.session.home
+      const layout = planMounts({
+        packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+        projectDir: backend.projectDir,
+        hookTmp: paths.tmp,
+        decoyHome: home,
+        realHome: backend.realHome,
+        runtimeDirs: backend.runtimeDirs,
+        credentialFiles: backend.credentialFiles,
+        writeGrants: grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)),
+        nodeGypDevdir: backend.nodeGypDevdir,
+      })
+      return buildBwrapInvocation(spec, {
+        bwrap: backend.bwrap,
+        layout,
+        init: { node: backend.node, script: backend.nsInit, args: [paths.resultFile, '-', '/bin/sh', '-c', spec.command] },
+      })
+    }
+  }
+}
+
+/** What ns-init found still running in the hook's pid namespace when the hook ended. */
+const readNamespaceLeftovers = async (file: string): Promise<EscapedProcess[]> => {
+  try {
+    const parsed = JSON.parse(await readFile(file, 'utf8')) as { leftovers?: Array<{ pid: number; command: string }> }
+    return (parsed.leftovers ?? []).map(({ pid, command }) => ({ pid, command: String(command) }))
+  } catch {
+    return []
   }
 }

@@ -10,6 +10,8 @@ export interface RunLimits {
   /** Time between SIGTERM and SIGKILL on timeout. */
   readonly killGraceMs: number
   readonly marker: string
+  /** Look for leftovers by group/session/marker (the none backend); namespaces report their own. */
+  readonly sweep: boolean
   /** Told the process-group leader's pid at spawn and at exit, so an interrupt can kill live hooks. */
   readonly track?: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
   /** Called with every output chunk as it arrives (for the project's own scripts, shown live like npm). */
@@ -69,7 +71,7 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
   const { code, signal } = await exited
   let escaped: EscapedProcess[] = []
   if (leader !== undefined) {
-    const leftovers = findLeftovers(leader, limits.marker)
+    const leftovers = limits.sweep ? findLeftovers(leader, limits.marker) : []
     killAll(leader, leftovers)
     if (!timedOut) escaped = leftovers
     limits.track?.remove(leader)

@@ -150,7 +150,7 @@ describe('safe-install install vs npm install (auth registry)', () => {
   it('writes a report that validates against the shipped schema and holds no secret', () => {
     expect(validateReport(report)).toEqual({ kind: 'valid' })
     expect(report.command).toBe('install')
-    expect(report.isolation.backend).toBe('none')
+    expect(report.isolation.backend).toBe(process.platform === 'linux' ? 'bwrap' : 'none')
     expect(report.summary.scriptsRun).toBe(report.packages.flatMap((p) => p.scripts).filter((s) => s.outcome !== 'skipped' && s.outcome !== 'blocked').length)
     const text = JSON.stringify(report) + result.stdout + result.stderr
     for (const secret of [auth.token ?? 'x', ...Object.values(PLANTED)]) expect(text).not.toContain(secret)

@@ -1,0 +1,56 @@
+import type { Invocation, SandboxSpec } from '../spec.js'
+
+/**
+ * What the mount namespace shows a hook. Paths are absolute. Order matters and is fixed by
+ * {@link buildBwrapArgv}: hide, then re-expose read-only, then writable, then mask files.
+ */
+export interface MountLayout {
+  /** Directories replaced by an empty tmpfs: /tmp, /run, /home, /root, the real HOME ... */
+  readonly hide: readonly string[]
+  /** Re-exposed read-only after hiding (the project, node's own directory ...). */
+  readonly readOnly: readonly string[]
+  /** Writable: the package's own directory, the hook's tmp, the decoy home, granted paths. */
+  readonly writable: readonly string[]
+  /** Files replaced by an empty file (credential-bearing npmrc, .env files). */
+  readonly mask: readonly string[]
+}
+
+export interface BwrapOptions {
+  readonly bwrap: string
+  readonly layout: MountLayout
+  /** The in-namespace init (node + script) that bridges the proxy and reaps the hook. */
+  readonly init: { readonly node: string; readonly script: string; readonly args: readonly string[] }
+}
+
+const dedupe = (paths: readonly string[]): string[] => [...new Set(paths)]
+
+/**
+ * bubblewrap argv for one hook (pure; tested as data). Namespaces: user (when possible), pid,
+ * net (loopback only), ipc, uts, cgroup; a new session (no TIOCSTI into the terminal); the
+ * sandbox dies with safe-install. Root is read-only; /dev minimal; /proc fresh for the pid
+ * namespace, so other processes' environ and memory are out of reach.
+ */
+export const buildBwrapArgv = (spec: SandboxSpec, options: BwrapOptions): string[] => {
+  const { layout } = options
+  const argv = [
+    '--die-with-parent', '--new-session',
+    '--unshare-user-try', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    '--hostname', 'sandbox',
+    '--ro-bind', '/', '/',
+    '--dev', '/dev',
+    '--proc', '/proc',
+  ]
+  for (const dir of dedupe(layout.hide)) argv.push('--tmpfs', dir)
+  for (const dir of dedupe(layout.readOnly)) argv.push('--ro-bind-try', dir, dir)
+  for (const dir of dedupe(layout.writable)) argv.push('--bind-try', dir, dir)
+  for (const file of dedupe(layout.mask)) argv.push('--ro-bind-try', '/dev/null', file)
+  argv.push('--chdir', spec.cwd, '--', options.init.node, options.init.script, ...options.init.args)
+  return argv
+}
+
+export const buildBwrapInvocation = (spec: SandboxSpec, options: BwrapOptions): Invocation => ({
+  file: options.bwrap,
+  args: buildBwrapArgv(spec, options),
+  cwd: spec.cwd,
+  env: { ...spec.env, [spec.marker.name]: spec.marker.value },
+})

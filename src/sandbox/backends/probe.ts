@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
+import { execa } from 'execa'
+
+/** What the namespace backend probe found; probed once per run. */
+export type BackendProbe =
+  | { readonly kind: 'bwrap'; readonly bwrap: string }
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
+
+const findOnPath = (name: string, path: string | undefined): string | undefined =>
+  (path ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find((file) => existsSync(file))
+
+/** Explain a bwrap failure the way a user can act on it. */
+export const diagnoseBwrapFailure = (stderr: string): { reason: string; fix: string } => {
+  if (/uid map|user namespace|unprivileged/i.test(stderr) || /No permissions to create new namespace/i.test(stderr)) {
+    return {
+      reason: `unprivileged user namespaces are disabled (${stderr.trim().split('\n')[0] ?? ''})`,
+      fix: 'enable them: sysctl -w kernel.unprivileged_userns_clone=1 (Debian) or, on Ubuntu 24.04, kernel.apparmor_restrict_unprivileged_userns=0 or an AppArmor profile for bwrap',
+    }
+  }
+  if (/Operation not permitted|Permission denied/i.test(stderr)) {
+    return {
+      reason: `the kernel refused to create namespaces (${stderr.trim().split('\n')[0] ?? ''}); this is typical of a container without CAP_SYS_ADMIN or with a seccomp profile that blocks unshare`,
+      fix: 'run the container with --security-opt seccomp=unconfined (or a profile allowing unshare/clone with namespace flags), or run safe-install outside the container',
+    }
+  }
+  return { reason: `bubblewrap could not start a sandbox: ${stderr.trim().split('\n')[0] ?? 'unknown error'}`, fix: 'run `bwrap --unshare-all --ro-bind / / true` to see the full error' }
+}
+
+/** Probe bubblewrap on Linux: present on PATH, and able to create every namespace we use. */
+export const probeBwrap = async (env: Readonly<Record<string, string | undefined>>): Promise<BackendProbe> => {
+  if (process.platform !== 'linux') {
+    return { kind: 'unavailable', reason: `no namespace backend on ${process.platform} in this version`, fix: 'run on Linux with bubblewrap installed for the namespace sandbox' }
+  }
+  const bwrap = env['SAFE_INSTALL_BWRAP'] ?? findOnPath('bwrap', env['PATH'])
+  if (bwrap === undefined || !existsSync(bwrap)) {
+    return { kind: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', fix: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), dnf install bubblewrap (Fedora)' }
+  }
+  const result = await execa(bwrap, [
+    '--die-with-parent', '--unshare-user-try', '--unshare-pid', '--unshare-net', '--unshare-ipc',
+    '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--', 'true',
+  ], { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: '/usr/bin:/bin' } })
+  if (result.exitCode === 0) return { kind: 'bwrap', bwrap }
+  return { kind: 'unavailable', ...diagnoseBwrapFailure(String(result.stderr)) }
+}

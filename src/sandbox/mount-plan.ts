@@ -1,0 +1,52 @@
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path'
+import type { MountLayout } from './backends/bwrap.js'
+
+export interface MountPlanInput {
+  /** The hook's working directory: its package's own directory (the project for root scripts). */
+  readonly packageDir: string
+  readonly projectDir: string
+  readonly hookTmp: string
+  readonly decoyHome: string
+  /** The user's real home (from the host env / passwd), hidden whatever its path. */
+  readonly realHome: string | undefined
+  /** Where node and safe-install itself live: must stay visible to run the hook at all. */
+  readonly runtimeDirs: readonly string[]
+  /** npm config files that may hold credentials (global, builtin, the project's .npmrc). */
+  readonly credentialFiles: readonly string[]
+  /** Extra writable paths granted by the policy (`~` already expanded). */
+  readonly writeGrants: readonly string[]
+  /** node-gyp's shared header cache, when npm has no nodedir. */
+  readonly nodeGypDevdir: string | undefined
+}
+
+const under = (child: string, parent: string): boolean => {
+  const rel = relative(parent, child)
+  return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel))
+}
+
+/**
+ * The mount layout of one hook (pure). Hidden: /tmp, /run (host sockets: D-Bus, docker, agents),
+ * /home, /root and the real home. Read-only again: the project (manifests, lockfile, .git, other
+ * packages) and the runtime. Writable: only the package's own directory, the hook's tmp, the decoy
+ * home and what the policy grants. Credential-bearing npmrc files and the project's .env files are
+ * masked with an empty file.
+ */
+export const planMounts = (input: MountPlanInput): MountLayout => {
+  const hide = ['/tmp', '/var/tmp', '/run', '/home', '/root', '/mnt', '/media']
+  if (input.realHome !== undefined && input.realHome !== '/' && !hide.some((dir) => under(input.realHome ?? '', dir))) {
+    hide.push(input.realHome)
+  }
+  const hidden = (path: string): boolean => hide.some((dir) => under(path, dir))
+  const readOnly = [...input.runtimeDirs.filter(hidden), input.projectDir]
+  const writable = [input.hookTmp, input.decoyHome, input.packageDir, ...input.writeGrants]
+  if (input.nodeGypDevdir !== undefined) writable.push(input.nodeGypDevdir)
+  const mask = input.credentialFiles.filter((file) => !hidden(file) || under(file, input.projectDir))
+  return { hide, readOnly, writable: writable.map((p) => resolve(p)), mask }
+}
+
+/** The files of a project a script must not read even though the project is visible (.npmrc, .env*). */
+export const projectSecretFiles = (projectDir: string, entries: readonly string[]): string[] =>
+  entries.filter((name) => name === '.npmrc' || name === '.env' || name.startsWith('.env.')).map((name) => join(projectDir, name))
+
+/** The installation root of a binary (`/usr/bin/node` → `/usr`), re-exposed read-only if hidden. */
+export const installRoot = (binary: string): string => dirname(dirname(binary))

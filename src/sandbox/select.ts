@@ -1,0 +1,73 @@
+import { existsSync } from 'node:fs'
+import { readdir } from 'node:fs/promises'
+import { homedir, userInfo } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { SafeInstallError } from '../errors.js'
+import type { IsolationInfo } from '../types.js'
+import { probeBwrap } from './backends/probe.js'
+import type { HookBackend } from './hook-runner.js'
+import { installRoot, projectSecretFiles } from './mount-plan.js'
+
+const NS_INIT = fileURLToPath(new URL('./ns-init.js', import.meta.url))
+const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface SelectedBackend {
+  readonly backend: HookBackend
+  readonly isolation: IsolationInfo
+  /** Why the namespace sandbox is not in force, when it is not. */
+  readonly degraded?: { readonly reason: string; readonly fix: string }
+}
+
+const NONE: IsolationInfo = { backend: 'none', network: 'none', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
+const BWRAP: IsolationInfo = { backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'none' }
+
+/**
+ * Probe once per run and pick the strongest backend available. With `requireIsolation`, a
+ * missing namespace sandbox is an error (exit 4) that says why and how to fix it.
+ */
+export const selectBackend = async (options: {
+  readonly env: Readonly<Record<string, string | undefined>>
+  readonly execPath: string
+  readonly prefix: string
+  readonly npmPath: string
+  readonly npmConfigFiles: readonly string[]
+  readonly nodeGypDevdir: string | undefined
+  readonly requireIsolation: boolean
+}): Promise<SelectedBackend> => {
+  const probe = await probeBwrap(options.env)
+  if (probe.kind === 'unavailable') {
+    if (options.requireIsolation) {
+      throw new SafeInstallError('EISOLATION', `the namespace sandbox could not be set up: ${probe.reason}`, probe.fix)
+    }
+    return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: probe.reason, fix: probe.fix } }
+  }
+  const entries = await readdir(options.prefix).catch(() => [])
+  const realHome = options.env['HOME'] ?? safeHome()
+  return {
+    backend: {
+      kind: 'bwrap',
+      bwrap: probe.bwrap,
+      node: options.execPath,
+      nsInit: NS_INIT,
+      projectDir: options.prefix,
+      realHome,
+      runtimeDirs: [installRoot(options.execPath), PACKAGE_ROOT, options.npmPath],
+      credentialFiles: [
+        ...options.npmConfigFiles,
+        join(options.npmPath, 'npmrc'),
+        ...projectSecretFiles(options.prefix, entries),
+      ].filter((file) => existsSync(file)),
+      nodeGypDevdir: options.nodeGypDevdir,
+    },
+    isolation: BWRAP,
+  }
+}
+
+const safeHome = (): string | undefined => {
+  try {
+    return userInfo().homedir
+  } catch {
+    return homedir()
+  }
+}
