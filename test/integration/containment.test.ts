@@ -1,0 +1,119 @@
+/// <reference path="../helpers/provided-context.d.ts" />
+/**
+ * With the namespace sandbox, an APPROVED hostile (harmless) hook gets nothing out: no file of the
+ * real home or the project's credentials, no other process's environ, no socket to the host, no
+ * write outside its own directory. The same fixture without namespaces shows each attempt
+ * succeeding, so these assertions can fail.
+ */
+import { createServer as createTcpServer, type Server } from 'node:net'
+import { createSocket, type Socket } from 'node:dgram'
+import { existsSync, readFileSync } from 'node:fs'
+import { writeFile } from 'node:fs/promises'
+import * as path from 'node:path'
+import { execFileSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { makeTempDir, removeDir } from '../helpers/fixtures.js'
+import { PLANTED, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import type { Report } from '../../src/types.js'
+
+const bwrapWorks = (): boolean => {
+  if (process.platform !== 'linux') return false
+  try {
+    execFileSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+interface Attempt { ok: boolean; value?: unknown; error?: string }
+
+describe('containment of an approved hostile hook', () => {
+  const open = inject('openRegistry')
+  let root: string
+  const received: string[] = []
+  const servers: Array<Server | Socket> = []
+  let tcpPort = 0
+  let udpPort = 0
+
+  beforeAll(async () => {
+    root = await makeTempDir('si-contain-')
+    const tcp4 = createTcpServer((s) => s.on('data', (d: Buffer) => received.push(`tcp4:${d.toString()}`)))
+    await new Promise<void>((resolve) => tcp4.listen(0, '127.0.0.1', resolve))
+    tcpPort = (tcp4.address() as { port: number }).port
+    const tcp6 = createTcpServer((s) => s.on('data', (d: Buffer) => received.push(`tcp6:${d.toString()}`)))
+    await new Promise<void>((resolve) => tcp6.listen(tcpPort, '::1', resolve))
+    const udp = createSocket('udp4')
+    udp.on('message', (m) => received.push(`udp:${m.toString()}`))
+    await new Promise<void>((resolve) => udp.bind(0, '127.0.0.1', resolve))
+    udpPort = udp.address().port
+    servers.push(tcp4, tcp6, udp)
+  })
+  afterAll(async () => {
+    for (const server of servers) server.close()
+    if (root !== undefined) await removeDir(root)
+  })
+
+  const install = async (label: string, extraEnv: Record<string, string>): Promise<{ project: TestProject; attempts: Record<string, Attempt>; report: Report; code: number | null }> => {
+    const project = await prepareProject('basic', root, label, open, {
+      dependencies: { 'benign-postinstall': '1.0.0', 'escape-artist': '1.0.0' },
+      allowScripts: { 'benign-postinstall': true, 'escape-artist': true },
+    })
+    await writeFile(path.join(project.dir, 'escape-targets.json'), JSON.stringify({ realHome: project.home, tcpPort, udpPort }))
+    const reportFile = path.join(root, `${label}.json`)
+    const r = await safeInstall({ ...project, env: { ...project.env, ...extraEnv } }, ['install', '--quiet', '--report', reportFile])
+    const attempts = await readJson<Record<string, Attempt>>(path.join(project.dir, 'node_modules', 'escape-artist', 'attempts.json'))
+    return { project, attempts, report: await readJson<Report>(reportFile), code: r.code }
+  }
+
+  describe.runIf(bwrapWorks())('with the bubblewrap namespace sandbox', () => {
+    let run: Awaited<ReturnType<typeof install>>
+    beforeAll(async () => {
+      received.length = 0
+      run = await install('ns', {})
+    })
+
+    it('records that the namespace sandbox was in force', () => {
+      expect(run.code).toBe(0)
+      expect(run.report.isolation).toMatchObject({ backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace' })
+    })
+
+    it('cannot read the project .npmrc or the real home, even by absolute path or passwd', () => {
+      expect(run.attempts['projectNpmrc']).toBeDefined()
+      expect(JSON.stringify(run.attempts['projectNpmrc'])).not.toContain('_authToken')
+      expect(run.attempts['realHomeNpmrc']?.ok).toBe(false)
+      expect(run.attempts['passwdHomeListing']?.value ?? []).not.toContain('.npmrc')
+    })
+
+    it('sees no secret in any process environ it can reach', () => {
+      const text = JSON.stringify(run.attempts)
+      for (const secret of [...Object.values(PLANTED), open.token ?? 'x']) expect(text).not.toContain(secret)
+    })
+
+    it('reaches no host socket: TCP, decimal address, IPv6 and UDP listeners receive nothing', () => {
+      for (const name of ['tcp4', 'tcp4Decimal', 'tcp6']) expect(run.attempts[name]?.ok, name).toBe(false)
+      expect(received).toEqual([])
+    })
+
+    it('cannot write the real ~/.bashrc, another package, the workflows or the manifest', () => {
+      for (const name of ['writeBashrc', 'writeOtherPackage', 'writeWorkflow', 'writeProjectManifest']) expect(run.attempts[name]?.ok, name).toBe(false)
+      expect(existsSync(path.join(run.project.home, '.bashrc'))).toBe(false)
+      expect(readFileSync(path.join(run.project.dir, 'node_modules', 'benign-postinstall', 'index.js'), 'utf8')).not.toContain('escape-artist')
+      expect(existsSync(path.join(run.project.dir, '.github'))).toBe(false)
+    })
+
+    it('still lets benign scripts work', () => {
+      expect(existsSync(path.join(run.project.dir, 'node_modules', 'benign-postinstall', 'built.txt'))).toBe(true)
+    })
+  })
+
+  it('without namespaces the same attempts succeed (what the sandbox prevents)', async () => {
+    received.length = 0
+    const run = await install('none', { SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap') })
+    expect(run.report.isolation.backend).toBe('none')
+    expect(run.attempts['projectNpmrc']?.value).toContain('_authToken=')
+    expect(run.attempts['writeBashrc']?.ok).toBe(true)
+    expect(run.attempts['tcp4']?.ok).toBe(true)
+    expect(received.some((m) => m.includes('LEAK'))).toBe(true)
+  })
+})
