@@ -1,0 +1,70 @@
+import { describe, expect, it } from 'vitest'
+import { buildBwrapArgv } from '../../../src/sandbox/backends/bwrap.js'
+import { diagnoseBwrapFailure } from '../../../src/sandbox/backends/probe.js'
+import { planMounts, projectSecretFiles } from '../../../src/sandbox/mount-plan.js'
+import type { SandboxSpec } from '../../../src/sandbox/spec.js'
+
+const spec: SandboxSpec = {
+  command: 'node install.js', cwd: '/work/p/node_modules/x', env: { PATH: '/usr/bin' }, timeoutMs: 1000,
+  marker: { name: 'npm_lifecycle_id', value: 'abc' },
+}
+
+const layout = planMounts({
+  packageDir: '/work/p/node_modules/x',
+  projectDir: '/work/p',
+  hookTmp: '/tmp/safe-install-sbx-1/tmp/1-x',
+  decoyHome: '/tmp/safe-install-sbx-1/home',
+  realHome: '/srv/users/alice',
+  runtimeDirs: ['/usr', '/home/alice/.nvm/versions/node/v20', '/usr/lib/node_modules/safe-install/'],
+  credentialFiles: ['/usr/etc/npmrc', '/work/p/.npmrc', '/work/p/.env'],
+  writeGrants: ['/tmp/safe-install-sbx-1/home/.cache/puppeteer'],
+  nodeGypDevdir: undefined,
+})
+
+describe('planMounts', () => {
+  it('hides homes, tmp, host sockets and the real home wherever it is', () => {
+    expect(layout.hide).toEqual(['/tmp', '/var/tmp', '/run', '/home', '/root', '/mnt', '/media', '/srv/users/alice'])
+  })
+  it('re-exposes only hidden runtime dirs and the project, read-only', () => {
+    expect(layout.readOnly).toEqual(['/home/alice/.nvm/versions/node/v20', '/work/p'])
+  })
+  it('makes writable only tmp, the decoy home, the package dir and grants', () => {
+    expect(layout.writable).toEqual([
+      '/tmp/safe-install-sbx-1/tmp/1-x', '/tmp/safe-install-sbx-1/home', '/work/p/node_modules/x',
+      '/tmp/safe-install-sbx-1/home/.cache/puppeteer',
+    ])
+  })
+  it('masks credential files', () => {
+    expect(layout.mask).toEqual(['/usr/etc/npmrc', '/work/p/.npmrc', '/work/p/.env'])
+  })
+  it('finds the project files a script must not read', () => {
+    expect(projectSecretFiles('/p', ['package.json', '.npmrc', '.env', '.env.local', '.envrc', 'src'])).toEqual(['/p/.npmrc', '/p/.env', '/p/.env.local'])
+  })
+})
+
+describe('buildBwrapArgv', () => {
+  const argv = buildBwrapArgv(spec, { bwrap: '/usr/bin/bwrap', layout, init: { node: '/usr/bin/node', script: '/x/ns-init.js', args: ['/tmp/r.json', '-', '/bin/sh', '-c', 'node install.js'] } })
+  it('unshares every namespace, dies with its parent and starts a new session', () => {
+    for (const flag of ['--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts']) expect(argv).toContain(flag)
+  })
+  it('mounts in the safe order: read-only root, fresh /dev and /proc, hide, re-expose, writable, mask', () => {
+    const at = (...needle: string[]): number => argv.findIndex((_, i) => needle.every((n, j) => argv[i + j] === n))
+    expect(at('--ro-bind', '/', '/')).toBeLessThan(at('--proc', '/proc'))
+    expect(at('--tmpfs', '/tmp')).toBeLessThan(at('--ro-bind-try', '/work/p', '/work/p'))
+    expect(at('--ro-bind-try', '/work/p', '/work/p')).toBeLessThan(at('--bind-try', '/work/p/node_modules/x', '/work/p/node_modules/x'))
+    expect(at('--bind-try', '/work/p/node_modules/x', '/work/p/node_modules/x')).toBeLessThan(at('--ro-bind-try', '/dev/null', '/work/p/.npmrc'))
+  })
+  it('runs the init with the hook command last, never as one joined shell string', () => {
+    expect(argv.slice(argv.indexOf('--'))).toEqual(['--', '/usr/bin/node', '/x/ns-init.js', '/tmp/r.json', '-', '/bin/sh', '-c', 'node install.js'])
+    expect(argv.slice(argv.indexOf('--chdir'), argv.indexOf('--chdir') + 2)).toEqual(['--chdir', '/work/p/node_modules/x'])
+  })
+})
+
+describe('diagnoseBwrapFailure', () => {
+  it('names disabled user namespaces and the sysctl that fixes it', () => {
+    expect(diagnoseBwrapFailure('bwrap: setting up uid map: Permission denied\n').fix).toContain('unprivileged_userns_clone')
+  })
+  it('names a container without the capability', () => {
+    expect(diagnoseBwrapFailure('bwrap: Creating new namespace failed: Operation not permitted').reason).toContain('container')
+  })
+})
