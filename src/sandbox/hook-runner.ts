@@ -18,8 +18,7 @@ export type HookBackend =
   | {
       readonly kind: 'bwrap'
       readonly bwrap: string
-      /** node and dist/sandbox/ns-init.js, run inside the namespaces. */
-      readonly node: string
+      /** libexec/ns-init.sh, the init run inside the namespaces. */
       readonly nsInit: string
       readonly projectDir: string
       readonly realHome: string | undefined
@@ -138,17 +137,21 @@ const buildInvocation = (
       return buildBwrapInvocation(spec, {
         bwrap: backend.bwrap,
         layout,
-        init: { node: backend.node, script: backend.nsInit, args: [paths.resultFile, '-', '/bin/sh', '-c', spec.command] },
+        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command] },
       })
     }
   }
 }
 
+/** ns-init.sh's result: one `<pid> <name>` line per process still alive when the hook ended. Pure. */
+export const parseInitResult = (text: string): EscapedProcess[] =>
+  text.split('\n').map((line) => /^(\d+) ?(.*)$/.exec(line.trim())).filter((m): m is RegExpExecArray => m !== null)
+    .map((m) => ({ pid: Number(m[1]), command: m[2] ?? '' }))
+
 /** What ns-init found still running in the hook's pid namespace when the hook ended. */
 const readNamespaceLeftovers = async (file: string): Promise<EscapedProcess[]> => {
   try {
-    const parsed = JSON.parse(await readFile(file, 'utf8')) as { leftovers?: Array<{ pid: number; command: string }> }
-    return (parsed.leftovers ?? []).map(({ pid, command }) => ({ pid, command: String(command) }))
+    return parseInitResult(await readFile(file, 'utf8'))
   } catch {
     return []
   }

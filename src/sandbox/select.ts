@@ -9,7 +9,7 @@ import { probeBwrap } from './backends/probe.js'
 import type { HookBackend } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
 
-const NS_INIT = fileURLToPath(new URL('./ns-init.js', import.meta.url))
+const NS_INIT = fileURLToPath(new URL('../../libexec/ns-init.sh', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface SelectedBackend {
@@ -48,7 +48,6 @@ export const selectBackend = async (options: {
     backend: {
       kind: 'bwrap',
       bwrap: probe.bwrap,
-      node: options.execPath,
       nsInit: NS_INIT,
       projectDir: options.prefix,
       realHome,

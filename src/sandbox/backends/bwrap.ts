@@ -18,8 +18,8 @@ export interface MountLayout {
 export interface BwrapOptions {
   readonly bwrap: string
   readonly layout: MountLayout
-  /** The in-namespace init (node + script) that bridges the proxy and reaps the hook. */
-  readonly init: { readonly node: string; readonly script: string; readonly args: readonly string[] }
+  /** The in-namespace init that runs the hook, then reports and kills what it left running. */
+  readonly init: { readonly file: string; readonly args: readonly string[] }
 }
 
 const dedupe = (paths: readonly string[]): string[] => [...new Set(paths)]
@@ -44,7 +44,7 @@ export const buildBwrapArgv = (spec: SandboxSpec, options: BwrapOptions): string
   for (const dir of dedupe(layout.readOnly)) argv.push('--ro-bind-try', dir, dir)
   for (const dir of dedupe(layout.writable)) argv.push('--bind-try', dir, dir)
   for (const file of dedupe(layout.mask)) argv.push('--ro-bind-try', '/dev/null', file)
-  argv.push('--chdir', spec.cwd, '--', options.init.node, options.init.script, ...options.init.args)
+  argv.push('--chdir', spec.cwd, '--', options.init.file, ...options.init.args)
   return argv
 }
 

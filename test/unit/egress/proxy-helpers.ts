@@ -40,7 +40,7 @@ export const startProxy = async (over: Partial<EgressProxyOptions> = {}): Promis
     ...over,
   })
   cleanups.push(async () => {
-    await proxy.close()
+    await proxy.close().catch(() => undefined)
     await rm(dir, { recursive: true, force: true })
   })
   return { proxy, address: proxy.address(), events, findings }
@@ -50,7 +50,7 @@ export interface SeenRequest {
   readonly method: string
   readonly url: string
   readonly headers: IncomingHttpHeaders
-  body: Buffer
+  readonly body: Buffer
   aborted: boolean
 }
 
@@ -61,7 +61,7 @@ export interface Origin {
   settled(n: number): Promise<void>
 }
 
-/** An HTTP origin on 127.0.0.1 answering `hello <method> <url>`; `/big` answers 2345 bytes; `upgrade: echo` echoes. */
+/** An HTTP origin on 127.0.0.1 answering `hello <method> <url>`; `/big` answers 2345 bytes; `/drop` drops the connection; `upgrade: echo` echoes. */
 export const startOrigin = async (): Promise<Origin> => {
   const requests: SeenRequest[] = []
   let ended = 0
@@ -71,9 +71,19 @@ export const startOrigin = async (): Promise<Origin> => {
     for (const w of waiters.splice(0)) w()
   }
   const server = createHttpServer((req, res) => {
-    const seen: SeenRequest = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.alloc(0), aborted: false }
+    const chunks: Buffer[] = []
+    const seen: SeenRequest = {
+      method: req.method ?? '', url: req.url ?? '', headers: req.headers, aborted: false,
+      get body() { return Buffer.concat(chunks) },
+    }
     requests.push(seen)
-    req.on('data', (chunk: Buffer) => { seen.body = Buffer.concat([seen.body, chunk]) })
+    if (req.url === '/drop') {
+      req.socket.destroy()
+      seen.aborted = true
+      done()
+      return
+    }
+    req.on('data', (chunk: Buffer) => chunks.push(chunk))
     req.on('error', () => undefined)
     req.on('close', () => {
       if (!req.complete) {
@@ -89,6 +99,7 @@ export const startOrigin = async (): Promise<Origin> => {
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
     requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: head, aborted: false })
     socket.write('HTTP/1.1 101 Switching Protocols\r\nUpgrade: echo\r\nConnection: Upgrade\r\n\r\n')
+    socket.write(head)
     socket.pipe(socket)
     socket.on('error', () => undefined)
     done()
@@ -214,3 +225,25 @@ export const rawExchange = (address: EgressAddress, text: string): Promise<strin
 
 export const closed = (socket: Socket): Promise<void> =>
   socket.closed ? Promise.resolve() : new Promise((resolve) => socket.once('close', () => resolve()))
+
+/** POST a body in chunks, as a payload streaming a big upload would. */
+export const postInChunks = (address: EgressAddress, url: string, chunks: readonly Buffer[]): Promise<{ status: number; body: string }> =>
+  new Promise((resolve) => {
+    const req = request({
+      ...(address.kind === 'unix' ? { socketPath: address.path } : { host: address.host, port: address.port }),
+      path: url, method: 'POST', agent: false,
+    }, (res) => {
+      let body = ''
+      res.on('data', (c: Buffer) => { body += c.toString() })
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }))
+    })
+    req.on('error', (error) => resolve({ status: 0, body: String(error) }))
+    const next = (i: number): void => {
+      if (i === chunks.length) {
+        req.end()
+        return
+      }
+      req.write(chunks[i], () => setImmediate(() => next(i + 1)))
+    }
+    next(0)
+  })

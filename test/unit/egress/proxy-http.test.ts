@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { ATTRIBUTION, PKG, cleanup, proxyRequest, rawExchange, startOrigin, startProxy, dialProxy, roundTrip } from './proxy-helpers.js'
+import { ATTRIBUTION, PKG, cleanup, postInChunks, proxyRequest, rawExchange, startOrigin, startProxy, dialProxy, roundTrip } from './proxy-helpers.js'
 
 afterEach(cleanup)
 
@@ -142,6 +142,17 @@ describe('egress proxy: plain HTTP', () => {
     expect(h.findings).toEqual([])
   })
 
+  it('answers 502 when the origin drops the connection mid-upload, after reading the rest of the body', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ grants: ['127.0.0.1'] })
+    const chunks = Array.from({ length: 50 }, () => Buffer.alloc(4096, 'u'))
+    const res = await postInChunks(h.address, `http://127.0.0.1:${origin.port}/drop`, chunks)
+    await h.proxy.close()
+    expect(res).toEqual({ status: 502, body: `safe-install: cannot reach 127.0.0.1:${origin.port} (ECONNRESET)\n` })
+    expect(h.events).toMatchObject([{ path: '/drop', decision: 'allowed', bytesIn: 0 }])
+    expect(h.findings).toEqual([])
+  })
+
   it('answers 400 to malformed and non-proxy requests, and keeps serving', async () => {
     const origin = await startOrigin()
     const h = await startProxy({ grants: ['127.0.0.1'] })
@@ -154,17 +165,19 @@ describe('egress proxy: plain HTTP', () => {
     expect(h.events).toHaveLength(1)
   })
 
-  it('survives a client that resets mid-body', async () => {
+  it('survives a client that resets mid-body (ECONNRESET)', async () => {
     const origin = await startOrigin()
-    const h = await startProxy({ grants: ['127.0.0.1'] })
+    const h = await startProxy({ grants: ['127.0.0.1'], listen: { kind: 'tcp', host: '127.0.0.1', credentials: 'hook:s3cret-fake' } })
+    const auth = `Proxy-Authorization: Basic ${Buffer.from('hook:s3cret-fake').toString('base64')}\r\n`
     const socket = dialProxy(h.address)
     socket.on('error', () => undefined)
-    socket.write(`POST http://127.0.0.1:${origin.port}/slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n${'z'.repeat(5000)}`)
+    socket.write(`POST http://127.0.0.1:${origin.port}/slow HTTP/1.1\r\nHost: x\r\n${auth}Content-Length: 100000\r\n\r\n${'z'.repeat(5000)}`)
     await origin.settled(0)
     await new Promise((r) => setTimeout(r, 50))
     socket.resetAndDestroy()
     await origin.settled(1)
-    expect((await proxyRequest(h.address, { url: `http://127.0.0.1:${origin.port}/next` })).status).toBe(200)
+    const next = await proxyRequest(h.address, { url: `http://127.0.0.1:${origin.port}/next`, headers: { 'proxy-authorization': `Basic ${Buffer.from('hook:s3cret-fake').toString('base64')}` } })
+    expect(next.status).toBe(200)
     await h.proxy.close()
     expect(origin.requests[0]?.aborted).toBe(true)
     expect(h.events).toEqual([

@@ -43,7 +43,7 @@ describe('planMounts', () => {
 })
 
 describe('buildBwrapArgv', () => {
-  const argv = buildBwrapArgv(spec, { bwrap: '/usr/bin/bwrap', layout, init: { node: '/usr/bin/node', script: '/x/ns-init.js', args: ['/tmp/r.json', '-', '/bin/sh', '-c', 'node install.js'] } })
+  const argv = buildBwrapArgv(spec, { bwrap: '/usr/bin/bwrap', layout, init: { file: '/bin/sh', args: ['/x/ns-init.sh', '/tmp/r.json', 'node install.js'] } })
   it('unshares every namespace, dies with its parent and starts a new session', () => {
     for (const flag of ['--die-with-parent', '--new-session', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts']) expect(argv).toContain(flag)
   })
@@ -55,7 +55,7 @@ describe('buildBwrapArgv', () => {
     expect(at('--bind-try', '/work/p/node_modules/x', '/work/p/node_modules/x')).toBeLessThan(at('--ro-bind-try', '/dev/null', '/work/p/.npmrc'))
   })
   it('runs the init with the hook command last, never as one joined shell string', () => {
-    expect(argv.slice(argv.indexOf('--'))).toEqual(['--', '/usr/bin/node', '/x/ns-init.js', '/tmp/r.json', '-', '/bin/sh', '-c', 'node install.js'])
+    expect(argv.slice(argv.indexOf('--'))).toEqual(['--', '/bin/sh', '/x/ns-init.sh', '/tmp/r.json', 'node install.js'])
     expect(argv.slice(argv.indexOf('--chdir'), argv.indexOf('--chdir') + 2)).toEqual(['--chdir', '/work/p/node_modules/x'])
   })
 })
@@ -66,5 +66,12 @@ describe('diagnoseBwrapFailure', () => {
   })
   it('names a container without the capability', () => {
     expect(diagnoseBwrapFailure('bwrap: Creating new namespace failed: Operation not permitted').reason).toContain('container')
+  })
+})
+
+describe('parseInitResult', () => {
+  it('reads one pid and name per line and ignores noise', async () => {
+    const { parseInitResult } = await import('../../../src/sandbox/hook-runner.js')
+    expect(parseInitResult('7 node\n12 sleep\n\ngarbage\n')).toEqual([{ pid: 7, command: 'node' }, { pid: 12, command: 'sleep' }])
   })
 })

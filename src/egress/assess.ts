@@ -1,0 +1,49 @@
+import type { IncomingMessage } from 'node:http'
+import type { ProxyContext } from './context.js'
+import type { SecretLocation } from './egress-report.js'
+import { decideEgress, type EgressDecision } from './host-rules.js'
+import { headSecrets } from './request-head.js'
+import { redactSecrets, scanForSecrets } from './secret-scan.js'
+
+export interface Assessment {
+  /** The decision; a denial's reason is already safe to show (secrets redacted, bounded). */
+  readonly decision: EgressDecision
+  /** The host as reports show it: canonical, secrets redacted, bounded. */
+  readonly shownHost: string
+  readonly secrets: { readonly names: readonly string[]; readonly where: SecretLocation }
+}
+
+const clip = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max)}…` : text)
+
+/** A plain-HTTP path as reports show it: secrets redacted, bounded. */
+export const shownPath = (ctx: ProxyContext, path: string): string => clip(redactSecrets(path, ctx.needles), 2048)
+
+/** Fail closed: a throw inside the decider denies. */
+const decideSafely = (ctx: ProxyContext, target: { host: string; port: number }): EgressDecision => {
+  try {
+    return decideEgress(target, ctx.grants)
+  } catch {
+    return { kind: 'deny', reason: 'internal error while deciding; denied', category: 'invalid', host: '(unknown)' }
+  }
+}
+
+/**
+ * Decide a request and scan its head. The host is also scanned with its dots removed, so a
+ * secret split across DNS labels (`<hex1>.<hex2>.exfil.test`) is found. Whatever reports show of
+ * the host is redacted before it is shortened, and hidden whole when a secret hides in it in a form
+ * redaction cannot cut out (split across labels, or lowercased by normalisation).
+ */
+export const assess = (ctx: ProxyContext, req: IncomingMessage, target: { host: string; port: number }): Assessment => {
+  const decision = decideSafely(ctx, target)
+  const head = headSecrets(req, ctx.needles)
+  const inLabels = scanForSecrets(target.host.replace(/\./g, ''), ctx.needles)
+  const names = [...new Set([...head.names, ...inLabels])]
+  const secrets = { names, where: head.names.length === 0 && inLabels.length > 0 ? 'request line' as const : head.where }
+  const tainted = inLabels.length > 0 || scanForSecrets(target.host, ctx.needles).length > 0
+  const redacted = redactSecrets(decision.host, ctx.needles)
+  const hidden = tainted && (redacted === decision.host || scanForSecrets(redacted.replace(/\./g, ''), ctx.needles).length > 0)
+  const shownHost = clip(hidden ? '[redacted]' : redacted, 255)
+  if (decision.kind === 'allow') return { decision, shownHost, secrets }
+  const reason = clip(redactSecrets(decision.reason.split(decision.host).join(shownHost), ctx.needles), 400)
+  return { decision: { ...decision, reason, host: shownHost }, shownHost, secrets }
+}

@@ -1,0 +1,97 @@
+/** EgressEvent and Finding records of the proxy (pure). Messages name package, hook and host; never a secret value. */
+import type { EgressEvent, Finding } from '../types.js'
+import type { DenyCategory } from './host-rules.js'
+
+/** Who is on the other side of a listener: fixed when the proxy starts, never taken from a request. */
+export interface EgressAttribution {
+  readonly package: { readonly name: string; readonly version: string }
+  readonly event: string
+}
+
+/** One connection attempt, as shown in reports (host already redacted). */
+export interface EgressAttempt {
+  readonly protocol: 'http' | 'https' | 'tcp'
+  readonly host: string
+  readonly port: number
+  readonly method: string
+  /** Plain HTTP only. */
+  readonly path?: string
+}
+
+export type SecretLocation = 'request line' | 'headers' | 'body' | 'tunnel'
+
+const label = (a: EgressAttribution): string =>
+  `${a.event} of ${a.package.name}${a.package.version === '' ? '' : `@${a.package.version}`}`
+
+const hostPort = (attempt: EgressAttempt): string =>
+  `${attempt.host.includes(':') ? `[${attempt.host}]` : attempt.host}:${attempt.port}`
+
+const facts = (attempt: EgressAttempt): Record<string, unknown> => ({
+  host: attempt.host, port: attempt.port, protocol: attempt.protocol, method: attempt.method,
+  ...(attempt.path === undefined ? {} : { path: attempt.path }),
+})
+
+/** The grant a user would add: the host, with the port unless it is 80 or 443. */
+export const grantTextFor = (attempt: EgressAttempt): string => {
+  const host = attempt.host.includes(':') ? `[${attempt.host}]` : attempt.host
+  return attempt.port === 80 || attempt.port === 443 ? host : `${host}:${attempt.port}`
+}
+
+export const buildEgressEvent = (
+  attribution: EgressAttribution,
+  attempt: EgressAttempt,
+  counts: { readonly bytesOut: number; readonly bytesIn: number },
+  decision: 'allowed' | 'blocked',
+): EgressEvent => ({
+  package: { name: attribution.package.name, version: attribution.package.version },
+  event: attribution.event,
+  protocol: attempt.protocol,
+  host: attempt.host,
+  port: attempt.port,
+  method: attempt.method,
+  ...(attempt.path === undefined ? {} : { path: attempt.path }),
+  bytesOut: counts.bytesOut,
+  bytesIn: counts.bytesIn,
+  decision,
+})
+
+/** `metadata-endpoint` for cloud metadata, `egress-blocked` for everything else the grants refuse. */
+export const buildBlockedFinding = (
+  attribution: EgressAttribution,
+  attempt: EgressAttempt,
+  denial: { readonly reason: string; readonly category: DenyCategory },
+): Finding => {
+  const base = { severity: 'error' as const, action: 'blocked' as const, package: { ...attribution.package }, event: attribution.event }
+  if (denial.category === 'metadata') {
+    return {
+      ...base, rule: 'metadata-endpoint',
+      message: `${label(attribution)} tried to reach the cloud metadata endpoint ${hostPort(attempt)}, where instance credentials live; the connection was refused.`,
+      evidence: { ...facts(attempt), reason: denial.reason },
+    }
+  }
+  const fix = denial.category === 'invalid' ? {}
+    : { fix: `grant it in safe-install.policy.json: "packages": { "${attribution.package.name}": { "network": ["${grantTextFor(attempt)}"] } }` }
+  return {
+    ...base, rule: 'egress-blocked',
+    message: `${label(attribution)} was refused a connection to ${hostPort(attempt)}: ${denial.reason}.`,
+    evidence: { ...facts(attempt), reason: denial.reason, ...fix },
+  }
+}
+
+/**
+ * A secret seen leaving. Requests are refused before the secret leaves (`blocked`); in a tunnel
+ * the data is only watched, so the tunnel is cut but part of it may have left (`reported`).
+ */
+export const buildSecretFinding = (
+  attribution: EgressAttribution,
+  attempt: EgressAttempt,
+  secrets: readonly string[],
+  where: SecretLocation,
+): Finding => ({
+  rule: 'secret-exfiltration', severity: 'error', action: where === 'tunnel' ? 'reported' : 'blocked',
+  package: { ...attribution.package }, event: attribution.event,
+  message: where === 'tunnel'
+    ? `${label(attribution)} sent ${secrets.join(', ')} through a tunnel to ${hostPort(attempt)}; the tunnel was cut, but part of the data may already have left.`
+    : `${label(attribution)} tried to send ${secrets.join(', ')} to ${hostPort(attempt)} (in the ${where}); the request was refused.`,
+  evidence: { ...facts(attempt), secrets: [...secrets], where },
+})
