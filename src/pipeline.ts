@@ -18,7 +18,10 @@ import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
 import { openSandboxSession } from './sandbox/session.js'
 import { selectBackend } from './sandbox/select.js'
-import type { Finding, Mode, PackageRecord, Report, ScriptOutcome, ScriptRun, UnreviewedMode } from './types.js'
+import type { Canaries } from './sandbox/env/canaries.js'
+import { isSecretName } from './sandbox/env/secret-patterns.js'
+import type { SecretNeedle } from './egress/secret-scan.js'
+import type { EgressEvent, Finding, Mode, PackageRecord, Report, ScriptOutcome, ScriptRun, UnreviewedMode } from './types.js'
 
 export interface PipelineOptions {
   readonly command: 'install' | 'ci' | 'rebuild'
@@ -81,8 +84,16 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   options.control.addTempDir(session.root)
   const brokerDir = await mkdtemp(join(tmpdir(), 'safe-install-run-'))
   options.control.addTempDir(brokerDir)
+  const egressEvents: EgressEvent[] = []
   const context: HookContext = {
     backend: selected.backend,
+    egress: {
+      grants: policy.network,
+      upstream: upstreamProxy(config),
+      secrets: secretNeedles(session.canaries, config.secretValues, options.env),
+      onEvent: (event) => egressEvents.push(event),
+      onFinding: (finding) => extraFindings.push(finding),
+    },
     session,
     hostEnv: options.env,
     npmEnv: config.scriptEnv,
@@ -140,7 +151,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     isolation: selected.isolation,
     packageCount,
     runs,
-    egress: [],
+    egress: egressEvents,
     findings: [...extraFindings, ...findingsFromRuns(runs)],
   })
   return { report, failure, prefix, secretValues: config.secretValues }
@@ -295,3 +306,25 @@ const describeInstallError = (error: unknown): string => {
   const first = (e.message ?? String(error)).split('\n')[0] ?? 'install failed'
   return e.code === undefined ? first : `${e.code}: ${first}`
 }
+
+/** The user's own proxy from npm's config, chained to by the egress proxy (http:// only). */
+const upstreamProxy = (config: NpmConfig): string | undefined => {
+  for (const key of ['https-proxy', 'proxy']) {
+    const value = config.get(key)
+    if (typeof value === 'string' && value.startsWith('http://')) return value
+  }
+  return undefined
+}
+
+/** Values that must never leave a sandbox: this run's canaries and every real secret we know of. */
+const secretNeedles = (
+  canaries: Canaries,
+  configSecrets: readonly string[],
+  env: Readonly<Record<string, string | undefined>>,
+): SecretNeedle[] => [
+  ...Object.entries(canaries).map(([name, value]) => ({ name: `canary ${name}`, value: String(value) })),
+  ...configSecrets.map((value, index) => ({ name: `npm config credential #${index + 1}`, value })),
+  ...Object.entries(env)
+    .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].length >= 8 && isSecretName(entry[0]))
+    .map(([name, value]) => ({ name: `environment ${name}`, value })),
+]

@@ -4,7 +4,8 @@ import type { DenyCategory } from './host-rules.js'
 
 /** Who is on the other side of a listener: fixed when the proxy starts, never taken from a request. */
 export interface EgressAttribution {
-  readonly package: { readonly name: string; readonly version: string }
+  /** `location` (node_modules/x) places findings on the lockfile line; not part of egress events. */
+  readonly package: { readonly name: string; readonly version: string; readonly location?: string }
   readonly event: string
 }
 

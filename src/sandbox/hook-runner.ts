@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import { BRIDGE_PORT, startHookEgress, type EgressSettings, type HookEgress } from './hook-egress.js'
 import { buildBwrapInvocation } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
 import { planMounts } from './mount-plan.js'
@@ -20,6 +21,9 @@ export type HookBackend =
       readonly bwrap: string
       /** libexec/ns-init.sh, the init run inside the namespaces. */
       readonly nsInit: string
+      /** node and dist/sandbox/ns-bridge.js: the namespace's only way out, to the hook's proxy. */
+      readonly node: string
+      readonly nsBridge: string
       readonly projectDir: string
       readonly realHome: string | undefined
       readonly runtimeDirs: readonly string[]
@@ -29,6 +33,8 @@ export type HookBackend =
 
 export interface HookContext {
   readonly backend: HookBackend
+  /** The egress proxy of every hook; undefined only where no proxy is wanted (unit tests). */
+  readonly egress: EgressSettings | undefined
   readonly session: SandboxSession
   readonly hostEnv: Readonly<Record<string, string | undefined>>
   readonly npmEnv: Readonly<Record<string, string>>
@@ -49,12 +55,13 @@ export const buildHookSpec = (
   tmp: string,
   timeoutMs: number,
   markerValue: string,
+  proxyEnv: Readonly<Record<string, string>> = {},
 ): { spec: SandboxSpec; withheld: readonly string[] } => {
   const { env, withheld } = scrubEnv({
     hostEnv: context.hostEnv,
     npmEnv: context.npmEnv,
     lifecycleEnv: task.lifecycleEnv,
-    sandboxEnv: { ...context.extraEnv, ...context.session.homeEnv(tmp) },
+    sandboxEnv: { ...context.extraEnv, ...proxyEnv, ...context.session.homeEnv(tmp) },
     canaryEnv: context.session.canaryEnv,
     grants: { everyScript: context.envPass, thisPackage: grant.env },
     secretValues: context.secretValues,
@@ -78,11 +85,30 @@ export const runHook = async (
   context: HookContext,
   timeoutMs: number,
 ): Promise<ScriptOutcome> => {
-  const tmp = await context.session.newTmpDir(`${task.pkg.name}-${task.event}`)
+  const label = `${task.pkg.name}-${task.event}`
+  const tmp = await context.session.newTmpDir(label)
+  const socketDir = context.egress !== undefined && context.backend.kind === 'bwrap' ? await context.session.newTmpDir(`${label}-proxy`) : undefined
+  const egress = context.egress === undefined ? undefined : await startHookEgress({
+    settings: context.egress, pkg: task.pkg, event: task.event, packageGrants: grant.network, socketDir,
+  })
+  try {
+    return await runContained(task, grant, context, { tmp, timeoutMs, egress })
+  } finally {
+    await egress?.proxy.close()
+  }
+}
+
+const runContained = async (
+  task: ScriptTask,
+  grant: PackageGrant,
+  context: HookContext,
+  run: { readonly tmp: string; readonly timeoutMs: number; readonly egress: HookEgress | undefined },
+): Promise<ScriptOutcome> => {
+  const { tmp, timeoutMs } = run
   const markerValue = randomBytes(12).toString('hex')
-  const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue)
-  const resultFile = join(tmp, '.safe-install-ns-result.json')
-  const invocation = buildInvocation(task, grant, context, spec, { tmp, resultFile })
+  const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env)
+  const resultFile = join(tmp, '.safe-install-ns-result')
+  const invocation = buildInvocation(task, grant, context, spec, { tmp, resultFile, proxySocket: run.egress?.socketPath })
   const result = await runInvocation(invocation, {
     sweep: context.backend.kind === 'none',
     timeoutMs,
@@ -115,7 +141,7 @@ const buildInvocation = (
   grant: PackageGrant,
   context: HookContext,
   spec: SandboxSpec,
-  paths: { readonly tmp: string; readonly resultFile: string },
+  paths: { readonly tmp: string; readonly resultFile: string; readonly proxySocket: string | undefined },
 ): Invocation => {
   const backend = context.backend
   switch (backend.kind) {
@@ -133,11 +159,13 @@ const buildInvocation = (
         credentialFiles: backend.credentialFiles,
         writeGrants: grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)),
         nodeGypDevdir: backend.nodeGypDevdir,
+        proxySocketDir: paths.proxySocket === undefined ? undefined : dirname(paths.proxySocket),
       })
+      const bridge = paths.proxySocket === undefined ? [] : [backend.node, backend.nsBridge, String(BRIDGE_PORT), paths.proxySocket]
       return buildBwrapInvocation(spec, {
         bwrap: backend.bwrap,
         layout,
-        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command] },
+        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, ...bridge] },
       })
     }
   }

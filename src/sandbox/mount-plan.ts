@@ -17,6 +17,8 @@ export interface MountPlanInput {
   readonly writeGrants: readonly string[]
   /** node-gyp's shared header cache, when npm has no nodedir. */
   readonly nodeGypDevdir: string | undefined
+  /** The directory of the hook's egress proxy socket, shown read-only to the bridge. */
+  readonly proxySocketDir?: string | undefined
 }
 
 const under = (child: string, parent: string): boolean => {
@@ -38,6 +40,7 @@ export const planMounts = (input: MountPlanInput): MountLayout => {
   }
   const hidden = (path: string): boolean => hide.some((dir) => under(path, dir))
   const readOnly = [...input.runtimeDirs.filter(hidden), input.projectDir]
+  if (input.proxySocketDir !== undefined) readOnly.push(input.proxySocketDir)
   const writable = [input.hookTmp, input.decoyHome, input.packageDir, ...input.writeGrants]
   if (input.nodeGypDevdir !== undefined) writable.push(input.nodeGypDevdir)
   const mask = input.credentialFiles.filter((file) => !hidden(file) || under(file, input.projectDir))

@@ -10,6 +10,7 @@ import type { HookBackend } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
 
 const NS_INIT = fileURLToPath(new URL('../../libexec/ns-init.sh', import.meta.url))
+const NS_BRIDGE = fileURLToPath(new URL('./ns-bridge.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
 export interface SelectedBackend {
@@ -19,7 +20,7 @@ export interface SelectedBackend {
   readonly degraded?: { readonly reason: string; readonly fix: string }
 }
 
-const NONE: IsolationInfo = { backend: 'none', network: 'none', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
+const NONE: IsolationInfo = { backend: 'none', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
 const BWRAP: IsolationInfo = { backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'none' }
 
 /**
@@ -49,6 +50,8 @@ export const selectBackend = async (options: {
       kind: 'bwrap',
       bwrap: probe.bwrap,
       nsInit: NS_INIT,
+      node: options.execPath,
+      nsBridge: NS_BRIDGE,
       projectDir: options.prefix,
       realHome,
       runtimeDirs: [installRoot(options.execPath), PACKAGE_ROOT, options.npmPath],
