@@ -66,8 +66,8 @@ export const policyDocs = (schema: SchemaNode): string => [
   '| --- | --- | --- |',
   ...rows(schema, ''),
   '',
-  'In this version `env`, `timeoutSec` and `unreviewed` are enforced. `network`, `write` and `pin`',
-  'are validated but not yet enforced: the egress proxy, the namespace sandbox and content pinning',
-  'that enforce them are not part of this version, and the report says which layers were in force.',
+  'In this version `env`, `timeoutSec`, `unreviewed` and `network` (by the egress proxy) are enforced;',
+  '`write` is enforced by the namespace sandbox (Linux with bubblewrap). `pin` is validated but not',
+  'yet enforced: content pinning is not part of this version.',
   '',
 ].join('\n')
