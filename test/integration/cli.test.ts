@@ -10,7 +10,7 @@ import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
 import { BIN, npm, prepareProject, safeInstall, type TestProject } from '../helpers/safe-install.js'
-import { spawn } from 'node:child_process'
+import { execFileSync, spawn } from 'node:child_process'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Report } from '../../src/types.js'
 
@@ -196,5 +196,32 @@ describe('command line', () => {
     expect(ours().filter((name) => !before.has(name))).toEqual([])
     await sleep(3500)
     expect(existsSync(path.join(p.dir, 'node_modules', 'sleeper', 'grandchild-alive.txt'))).toBe(false)
+  })
+
+  it('runs prepare of an approved git dependency through the sandbox, identified by its git URL', async () => {
+    const repo = path.join(root, 'git-repo')
+    await mkdir(repo, { recursive: true })
+    await writeFile(path.join(repo, 'package.json'), JSON.stringify({
+      name: 'git-dep', version: '1.0.0', files: ['*.txt', 'index.js'],
+      scripts: { prepare: 'node -e "require(\'fs\').writeFileSync(\'prepared.txt\', process.env.HOME)"' },
+    }, null, 2))
+    await writeFile(path.join(repo, 'index.js'), 'module.exports = 1\n')
+    const git = (...args: string[]): void => {
+      execFileSync('git', ['-c', 'user.email=test@localhost', '-c', 'user.name=test', ...args], { cwd: repo, stdio: 'ignore' })
+    }
+    git('init', '-q')
+    git('add', '-A')
+    git('commit', '-qm', 'init')
+    const spec = `git+file://${repo}`
+    const p = await prepareProject('basic', root, 'git-dep', open, { dependencies: { 'git-dep': spec }, allowScripts: { [spec]: true } })
+    const r = await safeInstall(p, ['install', '--format', 'json'])
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as Report
+    const entry = report.packages.find((pkg) => pkg.name === 'git-dep')
+    expect(entry).toMatchObject({ approval: 'approved', location: 'node_modules/git-dep' })
+    expect(entry?.scripts.map((s) => `${s.event}:${s.outcome}`)).toEqual(['prepare:ok'])
+    const prepared = readFileSync(path.join(p.dir, 'node_modules', 'git-dep', 'prepared.txt'), 'utf8')
+    expect(prepared).not.toBe(p.home)
+    expect(prepared).toContain('safe-install-sbx-')
   })
 })
