@@ -41,6 +41,8 @@ export interface PipelineOptions {
   readonly version: string
   readonly control: RunControl
   readonly onHook?: (run: ScriptRun) => void
+  /** Told at once when the namespace sandbox cannot be used, with the reason and the fix. */
+  readonly onDegraded?: (degraded: { readonly reason: string; readonly fix: string }) => void
   /** Live output of the project's own scripts, as npm shows it. */
   readonly echoRoot?: (text: string) => void
 }
@@ -72,6 +74,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     nodeGypDevdir: gyp['npm_config_devdir'],
     requireIsolation: options.requireIsolation,
   })
+  if (selected.degraded !== undefined) options.onDegraded?.(selected.degraded)
   const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? (selected.backend.kind === 'none' ? 'skip' : 'sandbox')
   const ignoreScripts = config.get('ignore-scripts') === true
   const workspaces = await selectWorkspaces({

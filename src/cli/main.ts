@@ -76,6 +76,10 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     selfBin: SELF_BIN,
     version: VERSION,
     control,
+    ...(args.quiet ? {} : {
+      onDegraded: ({ reason, fix }: { reason: string; fix: string }) =>
+        process.stderr.write(`safe-install: warning: running without the namespace sandbox: ${stripControlInline(reason)}\n  fix: ${fix}\n`),
+    }),
     ...(interactive
       ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`), echoRoot: (text: string) => process.stderr.write(text) }
       : {}),

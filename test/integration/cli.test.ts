@@ -69,6 +69,15 @@ describe('command line', () => {
     expect(existsSync(path.join(p.dir, 'node_modules'))).toBe(false)
   })
 
+  it('without bubblewrap warns once, with the reason and the fix, and still installs', async () => {
+    const p = await prepareProject('basic', root, 'degraded', open, { dependencies: { 'benign-postinstall': '1.0.0' }, allowScripts: { 'benign-postinstall': true } })
+    const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap') } }, ['install'])
+    expect(r.code, r.stderr).toBe(0)
+    expect(r.stderr.split('\n')[0]).toBe('safe-install: warning: running without the namespace sandbox: bubblewrap (bwrap) is not installed')
+    expect(r.stdout).toContain('isolation: none')
+    expect(existsSync(path.join(p.dir, 'node_modules', 'benign-postinstall', 'built.txt'))).toBe(true)
+  })
+
   it('ci without a lockfile is a usage error (exit 2)', async () => {
     const r = await safeInstall(basic, ['ci'])
     expect(r.code).toBe(2)
