@@ -6,7 +6,8 @@ import { buildBwrapInvocation } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
 import { planMounts } from './mount-plan.js'
 import { scrubEnv } from './env/scrub-env.js'
-import { redactSecrets, stripControlChars } from './output-tail.js'
+import { redactSecrets } from './output-tail.js'
+import { stripControl } from '../report/sanitize.js'
 import { runInvocation } from './run-script.js'
 import { OUTPUT_LIMIT_BYTES, type Invocation, type SandboxSpec } from './spec.js'
 import type { SandboxSession } from './session.js'
@@ -117,11 +118,11 @@ const runContained = async (
     marker: `npm_lifecycle_id=${markerValue}`,
     track: context.track,
     ...(task.pkg.isRoot && context.echoRoot !== undefined
-      ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControlChars(chunk.toString('utf8')), context.secretValues)) }
+      ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
   const escaped = context.backend.kind === 'none' || result.timedOut ? result.escaped : await readNamespaceLeftovers(resultFile)
-  const output = redactSecrets(stripControlChars(result.output), context.secretValues)
+  const output = redactSecrets(stripControl(result.output), context.secretValues)
   const outcome = result.timedOut ? 'timeout' : result.exitCode === 0 ? 'ok' : 'failed'
   return {
     event: task.event,

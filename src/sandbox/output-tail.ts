@@ -31,13 +31,6 @@ export class OutputTail {
 }
 
  
-const ANSI = /\u001b\[[0-?]*[ -/]*[@-~]|\u001b[\]P^_][^\u0007\u001b]*(?:\u0007|\u001b\\)?|\u001b[@-_]/g
- 
-const CONTROL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g
-
-/** Remove terminal escapes and control characters (keeps newline and tab) from package-provided text. */
-export const stripControlChars = (text: string): string => text.replace(ANSI, '').replace(CONTROL, '')
-
 /** Replace every occurrence of a known secret value with a marker; values shorter than 4 chars are ignored. */
 export const redactSecrets = (text: string, secrets: readonly string[]): string =>
   secrets.filter((s) => s.length >= 4).reduce((acc, secret) => acc.split(secret).join('[redacted]'), text)
