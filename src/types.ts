@@ -87,7 +87,7 @@ export interface Finding {
 
 export interface IsolationInfo {
   readonly backend: 'bwrap' | 'unshare' | 'sandbox-exec' | 'none'
-  readonly network: 'namespace' | 'proxy-env' | 'none'
+  readonly network: 'namespace' | 'proxy-env'
   readonly filesystem: 'namespace' | 'decoy-home'
   readonly pid: 'namespace' | 'process-group'
   readonly tracer: 'strace' | 'preload' | 'none'

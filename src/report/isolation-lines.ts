@@ -9,10 +9,9 @@ export const describeIsolation = (command: CommandName, isolation: IsolationInfo
   if (command === 'audit') return { line: 'isolation: not needed (offline review; no package code was run)', gaps: [] }
   const line =
     isolation.backend === 'none'
-      ? 'isolation: none (env scrub + decoy home only; no namespace sandbox on this machine)'
+      ? 'isolation: none (env scrub, decoy home and egress proxy variables only; no namespace sandbox on this machine)'
       : `isolation: ${isolation.backend} (network ${isolation.network}, filesystem ${isolation.filesystem}, pid ${isolation.pid}, tracer ${isolation.tracer})`
   const gaps: string[] = []
-  if (isolation.network === 'none') gaps.push('network: not controlled; a script can reach any host directly')
   if (isolation.network === 'proxy-env') gaps.push('network: proxy variables only; a script that ignores them can connect directly')
   if (isolation.filesystem === 'decoy-home') gaps.push('filesystem: decoy HOME only; real files stay readable by absolute path')
   if (isolation.pid === 'process-group') gaps.push('processes: process group only; a process that leaves the group can outlive its hook')

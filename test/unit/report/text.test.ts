@@ -15,7 +15,7 @@ describe('renderText', () => {
     const text = renderText(sampleReport({ isolation: noIsolation, mode: 'report' }), plain)
     const lines = text.split('\n')
     expect(lines[0]).toBe('safe-install install · mode report (violations recorded, not blocked) · 8.4s')
-    expect(lines[1]).toBe('isolation: none (env scrub + decoy home only; no namespace sandbox on this machine)')
+    expect(lines[1]).toBe('isolation: none (env scrub, decoy home and egress proxy variables only; no namespace sandbox on this machine)')
     expect(text).toContain('! network: proxy variables only; a script that ignores them can connect directly')
     expect(text).toContain('! tracer: none; file and exec activity of scripts was not recorded')
     expect(text).not.toContain('safe-install doctor')
