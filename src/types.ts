@@ -61,6 +61,14 @@ export interface ScriptOutcome {
   readonly reason?: string
   /** Processes still alive after the hook ended (killed by us). */
   readonly escaped?: readonly EscapedProcess[]
+  /** A sandbox limit the hook ran into (it was killed for it). */
+  readonly limit?: ResourceLimit
+}
+
+export interface ResourceLimit {
+  readonly kind: 'pids' | 'file-size'
+  /** Processes at once, or bytes per file. */
+  readonly max: number
 }
 
 export interface EscapedProcess {

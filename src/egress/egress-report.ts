@@ -11,7 +11,7 @@ export interface EgressAttribution {
 
 /** One connection attempt, as shown in reports (host already redacted). */
 export interface EgressAttempt {
-  readonly protocol: 'http' | 'https' | 'tcp'
+  readonly protocol: 'http' | 'https' | 'tcp' | 'dns'
   readonly host: string
   readonly port: number
   readonly method: string
@@ -19,7 +19,7 @@ export interface EgressAttempt {
   readonly path?: string
 }
 
-export type SecretLocation = 'request line' | 'headers' | 'body' | 'tunnel'
+export type SecretLocation = 'request line' | 'headers' | 'body' | 'tunnel' | 'DNS name'
 
 const label = (a: EgressAttribution): string =>
   `${a.event} of ${a.package.name}${a.package.version === '' ? '' : `@${a.package.version}`}`
@@ -93,6 +93,17 @@ export const buildSecretFinding = (
   package: { ...attribution.package }, event: attribution.event,
   message: where === 'tunnel'
     ? `${label(attribution)} sent ${secrets.join(', ')} through a tunnel to ${hostPort(attempt)}; the tunnel was cut, but part of the data may already have left.`
-    : `${label(attribution)} tried to send ${secrets.join(', ')} to ${hostPort(attempt)} (in the ${where}); the request was refused.`,
+    : where === 'DNS name'
+      ? `${label(attribution)} looked up a DNS name carrying ${secrets.join(', ')} (${attempt.host}); the query was answered inside the sandbox and never left it.`
+      : `${label(attribution)} tried to send ${secrets.join(', ')} to ${hostPort(attempt)} (in the ${where}); the request was refused.`,
   evidence: { ...facts(attempt), secrets: [...secrets], where },
+})
+
+/** A name the hook looked up itself that it may not reach: worth a look (DNS tunnelling, hard-coded hosts). */
+export const buildDnsFinding = (attribution: EgressAttribution, query: { readonly name: string; readonly type: string; readonly answer: string | null }): Finding => ({
+  rule: 'dns-query', severity: 'warning', action: 'reported',
+  package: { ...attribution.package }, event: attribution.event,
+  message: `${label(attribution)} looked up ${query.name} (${query.type}) itself, a host it is not granted; the sandbox's DNS stub answered `
+    + `${query.answer === null ? 'with no address' : `with ${query.answer}`}, so nothing left, and any connection that follows is decided by the proxy.`,
+  evidence: { name: query.name, type: query.type, answer: query.answer },
 })

@@ -4,7 +4,9 @@ import { createServer, type IncomingMessage } from 'node:http'
 import type { Socket } from 'node:net'
 import { SafeInstallError } from '../errors.js'
 import type { EgressEvent, Finding } from '../types.js'
+import { DNS_LOG_PATH } from '../sandbox/capture/protocol.js'
 import { handleConnect } from './connect-tunnel.js'
+import { handleDnsLog } from './dns-log.js'
 import type { ProxyContext, ResolveHost } from './context.js'
 import type { EgressAttribution } from './egress-report.js'
 import { handleHttpRequest } from './forward-http.js'
@@ -106,8 +108,11 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
   }
   const server = createServer({ requireHostHeader: false })
   server.on('connection', (socket: Socket) => adopt(socket))
+  const dnsSeen = new Set<string>()
   server.on('request', (req: IncomingMessage, res) => {
-    if (!authorized(req)) answerResponse(req, res, 407, 'proxy credentials missing or wrong', { 'proxy-authenticate': 'Basic realm="safe-install"' })
+    // The namespace bridge's DNS stub reports the hook's queries here (unix listener only: the stub exists only in the namespace).
+    if (options.listen.kind === 'unix' && req.method === 'POST' && req.url === DNS_LOG_PATH) run(handleDnsLog(ctx, dnsSeen, req, res), req.socket)
+    else if (!authorized(req)) answerResponse(req, res, 407, 'proxy credentials missing or wrong', { 'proxy-authenticate': 'Basic realm="safe-install"' })
     else run(handleHttpRequest(ctx, req, res), req.socket)
   })
   const raw = (handle: typeof handleConnect) => (req: IncomingMessage, socket: Socket, head: Buffer): void => {

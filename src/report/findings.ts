@@ -1,5 +1,5 @@
 import { approveCommand } from '../policy/decide.js'
-import type { Finding, ScriptRun } from '../types.js'
+import type { Finding, ResourceLimit, ScriptRun } from '../types.js'
 
 const ref = (run: ScriptRun): Finding['package'] => ({
   name: run.pkg.name,
@@ -48,12 +48,19 @@ export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
         evidence: { ...evidence, durationMs: outcome.durationMs, fix: `raise "timeoutSec" for ${pkg.name} in safe-install.policy.json if it legitimately needs longer` },
       })
     } else if (outcome.outcome === 'failed') {
+      const limit = outcome.limit === undefined ? undefined : limitText(outcome.limit)
       findings.push({
-        ...base, rule: 'script-failed', severity: pkg.optional ? 'warning' : 'error', action: 'reported',
-        message: pkg.optional
+        ...base, rule: 'script-failed', severity: pkg.optional ? 'warning' : 'error', action: limit === undefined ? 'reported' : 'blocked',
+        message: limit !== undefined
+          ? `${label(run)} ran into ${limit} and was killed with every process it started${pkg.optional ? '; the optional dependency was removed' : ''}.`
+          : pkg.optional
           ? `${label(run)} failed (exit ${String(outcome.exitCode)}); the optional dependency was removed and the install went on.`
           : `${label(run)} failed (exit ${String(outcome.exitCode)}); see its output below.`,
-        evidence: { ...evidence, exitCode: outcome.exitCode, ...(outcome.output === undefined ? {} : { output: outcome.output.slice(-4000) }) },
+        evidence: {
+          ...evidence, exitCode: outcome.exitCode,
+          ...(outcome.limit === undefined ? {} : { limit: { ...outcome.limit } }),
+          ...(outcome.output === undefined ? {} : { output: outcome.output.slice(-4000) }),
+        },
       })
     }
     if (outcome.escaped !== undefined && outcome.escaped.length > 0) {
@@ -66,3 +73,8 @@ export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
   }
   return findings
 }
+
+const limitText = (limit: ResourceLimit): string =>
+  limit.kind === 'pids'
+    ? `the sandbox's limit of ${limit.max} processes at once (a fork flood)`
+    : `the sandbox's file-size limit (${Math.round(limit.max / 1024 ** 2)} MiB per file; SIGXFSZ)`

@@ -40,8 +40,8 @@ export const ruleCatalog: Readonly<Record<string, RuleDescription>> = {
     defaultSeverity: 'error',
   },
   'dns-query': {
-    title: 'An install script made a DNS query of its own',
-    help: 'The DNS stub logged and refused a lookup made by the hook. Names can carry stolen data (DNS tunnelling), and legitimate downloads go through the proxy, which resolves names itself. Look at the queried name in the evidence: a long or random-looking label is a red flag. Ignore it only if the package needs the name and reaches it through the proxy.',
+    title: 'An install script looked up a host it is not granted',
+    help: 'Inside the namespace sandbox every DNS query goes to a stub that never asks the real DNS: it records the name and answers with a private loopback address, so a connection that follows is handed to the egress proxy and decided by policy. Names can carry stolen data (DNS tunnelling). Look at the queried name in the evidence: a long or random-looking label is a red flag. If the package needs the host, grant it under `packages.<name>.network` in safe-install.policy.json; lookups of granted hosts are not reported.',
     defaultSeverity: 'warning',
   },
   'metadata-endpoint': {

@@ -9,10 +9,10 @@ import { scrubEnv } from './env/scrub-env.js'
 import { redactSecrets } from './output-tail.js'
 import { stripControl } from '../report/sanitize.js'
 import { runInvocation } from './run-script.js'
-import { OUTPUT_LIMIT_BYTES, type Invocation, type SandboxSpec } from './spec.js'
+import { FILE_SIZE_MAX_BYTES, OUTPUT_LIMIT_BYTES, PIDS_MAX, type Invocation, type SandboxSpec } from './spec.js'
 import type { SandboxSession } from './session.js'
 import type { PackageGrant } from '../policy/policy.js'
-import type { EscapedProcess, ScriptOutcome, ScriptTask } from '../types.js'
+import type { EscapedProcess, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
 
 /** How hooks are contained this run, chosen once by the probe. */
 export type HookBackend =
@@ -30,6 +30,15 @@ export type HookBackend =
       readonly runtimeDirs: readonly string[]
       readonly credentialFiles: readonly string[]
       readonly nodeGypDevdir: string | undefined
+      /** Transparent capture (DNS stub, ports 80/443 handed to the proxy); undefined when the probe found it cannot run. */
+      readonly capture: {
+        readonly unshare: string
+        /** The user's ids, which the hook keeps inside its nested user namespace. */
+        readonly uid: number
+        readonly gid: number
+        /** Where the namespace's resolv.conf is mounted (the host's resolv.conf, symlinks followed). */
+        readonly resolvConf: string
+      } | undefined
     }
 
 export interface HookContext {
@@ -121,8 +130,11 @@ const runContained = async (
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
-  const escaped = context.backend.kind === 'none' || result.timedOut ? result.escaped : await readNamespaceLeftovers(resultFile)
+  const init = context.backend.kind === 'none' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
+  // After a fork flood, what the init swept is the flood itself, already reported as the limit.
+  const escaped = init.pidsLimit ? [] : init.escaped
   const output = redactSecrets(stripControl(result.output), context.secretValues)
+  const limit = result.timedOut ? undefined : limitHit(context.backend.kind, result.exitCode, init, output)
   const outcome = result.timedOut ? 'timeout' : result.exitCode === 0 ? 'ok' : 'failed'
   return {
     event: task.event,
@@ -134,6 +146,7 @@ const runContained = async (
     output,
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
     ...(escaped.length === 0 ? {} : { escaped }),
+    ...(limit === undefined ? {} : { limit }),
   }
 }
 
@@ -162,26 +175,59 @@ const buildInvocation = (
         nodeGypDevdir: backend.nodeGypDevdir,
         proxySocketDir: paths.proxySocket === undefined ? undefined : dirname(paths.proxySocket),
       })
-      const bridge = paths.proxySocket === undefined ? [] : [backend.node, backend.nsBridge, String(BRIDGE_PORT), paths.proxySocket]
+      const capture = paths.proxySocket === undefined ? undefined : backend.capture
+      const bridge = paths.proxySocket === undefined ? []
+        : [backend.node, backend.nsBridge, String(BRIDGE_PORT), paths.proxySocket, capture === undefined ? 'proxy' : 'capture', String(PIDS_MAX)]
+      const drop = capture === undefined ? '-' : `${capture.unshare}:${capture.uid}:${capture.gid}`
       return buildBwrapInvocation(spec, {
         bwrap: backend.bwrap,
         layout,
-        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, ...bridge] },
+        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, String(FILE_SIZE_BLOCKS), drop, ...bridge] },
+        capture: capture === undefined ? undefined : { resolvConf: { source: context.session.resolvConf, target: capture.resolvConf } },
       })
     }
   }
 }
 
-/** ns-init.sh's result: one `<pid> <name>` line per process still alive when the hook ended. Pure. */
-export const parseInitResult = (text: string): EscapedProcess[] =>
-  text.split('\n').map((line) => /^(\d+) ?(.*)$/.exec(line.trim())).filter((m): m is RegExpExecArray => m !== null)
-    .map((m) => ({ pid: Number(m[1]), command: m[2] ?? '' }))
+/** ulimit -f counts 512-byte blocks. */
+const FILE_SIZE_BLOCKS = FILE_SIZE_MAX_BYTES / 512
+/** What a shell reports for a child killed by SIGXFSZ (128 + 25). */
+const XFSZ_EXIT = 153
 
-/** What ns-init found still running in the hook's pid namespace when the hook ended. */
-const readNamespaceLeftovers = async (file: string): Promise<EscapedProcess[]> => {
+export interface InitResult {
+  /** One per process still alive when the hook ended (killed by the init). */
+  readonly escaped: readonly EscapedProcess[]
+  /** Set when the bridge's watchdog ended a fork flood. */
+  readonly pidsLimit: boolean
+}
+
+/** ns-init.sh's result: `<pid> <name>` per leftover process, `limit pids <max>` after a fork flood. Pure. */
+export const parseInitResult = (text: string): InitResult => {
+  const lines = text.split('\n').map((line) => line.trim())
+  return {
+    escaped: lines.map((line) => /^(\d+) ?(.*)$/.exec(line)).filter((m): m is RegExpExecArray => m !== null)
+      .map((m) => ({ pid: Number(m[1]), command: m[2] ?? '' })),
+    pidsLimit: lines.some((line) => line.startsWith('limit pids ')),
+  }
+}
+
+/** What ns-init found in the hook's pid namespace when the hook ended. */
+const readInitResult = async (file: string): Promise<InitResult> => {
   try {
     return parseInitResult(await readFile(file, 'utf8'))
   } catch {
-    return []
+    return { escaped: [], pidsLimit: false }
   }
+}
+
+/**
+ * The limit a hook ran into, from how the namespace init saw it end (pure). A write past the
+ * file-size limit kills most programs with SIGXFSZ (exit 153 through the shell); node ignores
+ * that signal and fails the write with EFBIG, which its error output names.
+ */
+export const limitHit = (backend: HookBackend['kind'], exitCode: number | null, init: InitResult, output: string): ResourceLimit | undefined => {
+  if (backend !== 'bwrap') return undefined
+  if (init.pidsLimit) return { kind: 'pids', max: PIDS_MAX }
+  const fileSize = exitCode === XFSZ_EXIT || (exitCode !== 0 && /\bEFBIG\b|File size limit exceeded/.test(output))
+  return fileSize ? { kind: 'file-size', max: FILE_SIZE_MAX_BYTES } : undefined
 }

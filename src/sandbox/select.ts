@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { readdir } from 'node:fs/promises'
 import { homedir, userInfo } from 'node:os'
 import { join } from 'node:path'
@@ -44,6 +44,7 @@ export const selectBackend = async (options: {
     return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: probe.reason, fix: probe.fix } }
   }
   const entries = await readdir(options.prefix).catch(() => [])
+  const { capture } = probe
   const realHome = options.env['HOME'] ?? safeHome()
   return {
     backend: {
@@ -61,8 +62,26 @@ export const selectBackend = async (options: {
         ...projectSecretFiles(options.prefix, entries),
       ].filter((file) => existsSync(file)),
       nodeGypDevdir: options.nodeGypDevdir,
+      capture: capture.kind === 'available'
+        ? { unshare: capture.unshare, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, resolvConf: resolvConfPath() }
+        : undefined,
     },
     isolation: BWRAP,
+    ...(capture.kind === 'available' ? {} : {
+      degraded: {
+        reason: `transparent capture is off, so clients that ignore the proxy variables get no network at all: ${capture.reason}`,
+        fix: capture.fix,
+      },
+    }),
+  }
+}
+
+/** Where resolv.conf really is (often a symlink into /run, which the sandbox hides): the stub's file is mounted there. */
+const resolvConfPath = (): string => {
+  try {
+    return realpathSync('/etc/resolv.conf')
+  } catch {
+    return '/etc/resolv.conf'
   }
 }
 

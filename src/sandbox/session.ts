@@ -14,6 +14,8 @@ export interface SandboxSession {
   readonly canaries: Canaries
   readonly canaryEnv: Readonly<Record<string, string>>
   readonly canaryValues: readonly string[]
+  /** resolv.conf for namespaced hooks: the bridge's DNS stub on 127.0.0.1. */
+  readonly resolvConf: string
   /** A fresh private temp dir for one hook. */
   newTmpDir(label: string): Promise<string>
   /** HOME, XDG dirs, npm userconfig: what every hook's env gets from the session. */
@@ -34,10 +36,13 @@ export const openSandboxSession = async (options: { readonly registryUrl: string
   for (const dir of ['.cache', '.config', '.local/share', 'etc']) {
     await mkdir(join(home, dir), { recursive: true, mode: 0o700 })
   }
+  const resolvConf = join(root, 'resolv.conf')
+  await writeFile(resolvConf, 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n', { mode: 0o644 })
   let counter = 0
   return {
     root,
     home,
+    resolvConf,
     canaries,
     canaryEnv: canaryEnv(canaries),
     canaryValues: canaryValues(canaries),

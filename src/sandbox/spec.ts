@@ -18,3 +18,7 @@ export interface Invocation {
 
 export const DEFAULT_TIMEOUT_MS = 10 * 60 * 1000
 export const OUTPUT_LIMIT_BYTES = 64 * 1024
+/** Processes one hook may have at once in its pid namespace; above it every one is killed (fork flood). */
+export const PIDS_MAX = 1024
+/** Largest file a hook may write (RLIMIT_FSIZE): a runaway download ends with SIGXFSZ instead of filling the disk. */
+export const FILE_SIZE_MAX_BYTES = 2 * 1024 ** 3

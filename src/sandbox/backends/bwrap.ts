@@ -20,6 +20,13 @@ export interface BwrapOptions {
   readonly layout: MountLayout
   /** The in-namespace init that runs the hook, then reports and kills what it left running. */
   readonly init: { readonly file: string; readonly args: readonly string[] }
+  /**
+   * Transparent capture: the init runs as root of a user namespace that must exist, keeping only
+   * CAP_NET_BIND_SERVICE (the bridge binds 53/80/443 inside the namespace) and CAP_SETFCAP (to
+   * map the user's own uid into the nested user namespace the hook runs in, without either), and
+   * the namespace's resolv.conf points at the bridge's DNS stub.
+   */
+  readonly capture?: { readonly resolvConf: { readonly source: string; readonly target: string } } | undefined
 }
 
 const dedupe = (paths: readonly string[]): string[] => [...new Set(paths)]
@@ -31,10 +38,10 @@ const dedupe = (paths: readonly string[]): string[] => [...new Set(paths)]
  * namespace, so other processes' environ and memory are out of reach.
  */
 export const buildBwrapArgv = (spec: SandboxSpec, options: BwrapOptions): string[] => {
-  const { layout } = options
+  const { layout, capture } = options
   const argv = [
     '--die-with-parent', '--new-session',
-    '--unshare-user-try', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
+    capture === undefined ? '--unshare-user-try' : '--unshare-user', '--unshare-pid', '--unshare-net', '--unshare-ipc', '--unshare-uts', '--unshare-cgroup-try',
     '--hostname', 'sandbox',
     '--ro-bind', '/', '/',
     '--dev', '/dev',
@@ -44,6 +51,10 @@ export const buildBwrapArgv = (spec: SandboxSpec, options: BwrapOptions): string
   for (const dir of dedupe(layout.readOnly)) argv.push('--ro-bind-try', dir, dir)
   for (const dir of dedupe(layout.writable)) argv.push('--bind-try', dir, dir)
   for (const file of dedupe(layout.mask)) argv.push('--ro-bind-try', '/dev/null', file)
+  if (capture !== undefined) {
+    argv.push('--ro-bind', capture.resolvConf.source, capture.resolvConf.target)
+    argv.push('--uid', '0', '--gid', '0', '--cap-add', 'CAP_NET_BIND_SERVICE', '--cap-add', 'CAP_SETFCAP')
+  }
   argv.push('--chdir', spec.cwd, '--', options.init.file, ...options.init.args)
   return argv
 }

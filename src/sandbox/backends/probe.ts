@@ -4,10 +4,15 @@ import { execa } from 'execa'
 
 /** What the namespace backend probe found; probed once per run. */
 export type BackendProbe =
-  | { readonly kind: 'bwrap'; readonly bwrap: string }
+  | { readonly kind: 'bwrap'; readonly bwrap: string; readonly capture: CaptureProbe }
   | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
 
-const findOnPath = (name: string, path: string | undefined): string | undefined =>
+/** Whether transparent capture can run: util-linux unshare, capabilities kept in the user namespace, nested user namespaces. */
+export type CaptureProbe =
+  | { readonly kind: 'available'; readonly unshare: string }
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
+
+export const findOnPath = (name: string, path: string | undefined): string | undefined =>
   (path ?? '').split(delimiter).filter(Boolean).map((dir) => join(dir, name)).find((file) => existsSync(file))
 
 /** Explain a bwrap failure the way a user can act on it. */
@@ -36,10 +41,32 @@ export const probeBwrap = async (env: Readonly<Record<string, string | undefined
   if (bwrap === undefined || !existsSync(bwrap)) {
     return { kind: 'unavailable', reason: 'bubblewrap (bwrap) is not installed', fix: 'install it: sudo apt-get install bubblewrap (Debian/Ubuntu), dnf install bubblewrap (Fedora)' }
   }
-  const result = await execa(bwrap, [
-    '--die-with-parent', '--unshare-user-try', '--unshare-pid', '--unshare-net', '--unshare-ipc',
-    '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp', '--', 'true',
-  ], { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: '/usr/bin:/bin' } })
-  if (result.exitCode === 0) return { kind: 'bwrap', bwrap }
-  return { kind: 'unavailable', ...diagnoseBwrapFailure(String(result.stderr)) }
+  const base = [
+    '--die-with-parent', '--unshare-pid', '--unshare-net', '--unshare-ipc',
+    '--ro-bind', '/', '/', '--dev', '/dev', '--proc', '/proc', '--tmpfs', '/tmp',
+  ]
+  const options = { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: '/usr/bin:/bin' } } as const
+  const unshare = findOnPath('unshare', env['PATH'])
+  if (unshare !== undefined) {
+    // The exact set-up of a hook with capture: root of a user namespace keeping two capabilities, the hook in a nested one.
+    const ids = `--map-user=${process.getuid?.() ?? 0}`
+    const withCapture = await execa(bwrap, [
+      ...base, '--unshare-user', '--uid', '0', '--gid', '0', '--cap-add', 'CAP_NET_BIND_SERVICE', '--cap-add', 'CAP_SETFCAP',
+      '--', unshare, '--user', ids, `--map-group=${process.getgid?.() ?? 0}`, '--', 'true',
+    ], options)
+    if (withCapture.exitCode === 0) return { kind: 'bwrap', bwrap, capture: { kind: 'available', unshare } }
+  }
+  const result = await execa(bwrap, [...base, '--unshare-user-try', '--', 'true'], options)
+  if (result.exitCode !== 0) return { kind: 'unavailable', ...diagnoseBwrapFailure(String(result.stderr)) }
+  return {
+    kind: 'bwrap',
+    bwrap,
+    capture: unshare === undefined
+      ? { kind: 'unavailable', reason: 'util-linux unshare is not installed', fix: 'install util-linux (it provides unshare)' }
+      : {
+          kind: 'unavailable',
+          reason: 'bubblewrap cannot keep capabilities in a user namespace or nest one (bubblewrap older than 0.4, or nested user namespaces disabled)',
+          fix: 'upgrade bubblewrap and allow user namespaces (user.max_user_namespaces > 0)',
+        },
+  }
 }

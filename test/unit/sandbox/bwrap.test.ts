@@ -69,9 +69,48 @@ describe('diagnoseBwrapFailure', () => {
   })
 })
 
+describe('buildBwrapArgv with transparent capture', () => {
+  const init = { file: '/bin/sh', args: ['/x/ns-init.sh'] }
+  const plain = buildBwrapArgv(spec, { bwrap: '/usr/bin/bwrap', layout, init })
+  const argv = buildBwrapArgv(spec, { bwrap: '/usr/bin/bwrap', layout, init, capture: { resolvConf: { source: '/s/resolv.conf', target: '/run/systemd/resolve/stub-resolv.conf' } } })
+  const at = (list: string[], ...needle: string[]): number => list.findIndex((_, i) => needle.every((n, j) => list[i + j] === n))
+  it('requires a user namespace (capabilities are kept only inside one) and keeps exactly two', () => {
+    expect(argv).toContain('--unshare-user')
+    expect(argv).not.toContain('--unshare-user-try')
+    expect(argv.filter((a) => a === '--cap-add')).toHaveLength(2)
+    expect(at(argv, '--cap-add', 'CAP_NET_BIND_SERVICE')).toBeGreaterThan(0)
+    expect(at(argv, '--cap-add', 'CAP_SETFCAP')).toBeGreaterThan(0)
+    expect(at(argv, '--uid', '0', '--gid', '0')).toBeGreaterThan(0)
+  })
+  it('mounts the stub resolv.conf where the real one lives, after /run is hidden', () => {
+    expect(at(argv, '--ro-bind', '/s/resolv.conf', '/run/systemd/resolve/stub-resolv.conf')).toBeGreaterThan(at(argv, '--tmpfs', '/run'))
+  })
+  it('adds nothing of it without capture', () => {
+    expect(plain).toContain('--unshare-user-try')
+    expect(plain).not.toContain('--cap-add')
+    expect(plain).not.toContain('--uid')
+    expect(plain.join(' ')).not.toContain('resolv.conf')
+  })
+})
+
 describe('parseInitResult', () => {
-  it('reads one pid and name per line and ignores noise', async () => {
+  it('reads one pid and name per line, a fork-flood line, and ignores noise', async () => {
     const { parseInitResult } = await import('../../../src/sandbox/hook-runner.js')
-    expect(parseInitResult('7 node\n12 sleep\n\ngarbage\n')).toEqual([{ pid: 7, command: 'node' }, { pid: 12, command: 'sleep' }])
+    expect(parseInitResult('7 node\n12 sleep\n\ngarbage\n')).toEqual({ escaped: [{ pid: 7, command: 'node' }, { pid: 12, command: 'sleep' }], pidsLimit: false })
+    expect(parseInitResult('limit pids 1024\n9 sh\n')).toEqual({ escaped: [{ pid: 9, command: 'sh' }], pidsLimit: true })
+  })
+})
+
+describe('limitHit', () => {
+  it('names the limit a namespaced hook ran into, and nothing for the v1 runner', async () => {
+    const { limitHit } = await import('../../../src/sandbox/hook-runner.js')
+    const { PIDS_MAX, FILE_SIZE_MAX_BYTES } = await import('../../../src/sandbox/spec.js')
+    const none = { escaped: [], pidsLimit: false }
+    expect(limitHit('bwrap', 137, { escaped: [], pidsLimit: true }, '')).toEqual({ kind: 'pids', max: PIDS_MAX })
+    expect(limitHit('bwrap', 153, none, '')).toEqual({ kind: 'file-size', max: FILE_SIZE_MAX_BYTES })
+    expect(limitHit('bwrap', 1, none, "Error: EFBIG: file too large, write\n  code: 'EFBIG'")).toEqual({ kind: 'file-size', max: FILE_SIZE_MAX_BYTES })
+    expect(limitHit('bwrap', 0, none, 'EFBIG')).toBeUndefined()
+    expect(limitHit('bwrap', 1, none, 'some error')).toBeUndefined()
+    expect(limitHit('none', 153, none, '')).toBeUndefined()
   })
 })
