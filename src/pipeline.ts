@@ -13,6 +13,7 @@ import { buildReport } from './report/build-report.js'
 import { findingsFromRuns } from './report/findings.js'
 import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
 import { selectWorkspaces } from './resolve/workspaces.js'
+import { openResolverGate, type Refusal } from './resolve/resolver-gate.js'
 import type { RunControl } from './run-control.js'
 import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
@@ -107,6 +108,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     ...(options.echoRoot === undefined ? {} : { echoRoot: options.echoRoot }),
   }
   let arb: ArboristSession | null = null
+  const gate = await openResolverGate({ flat: config.flat, grants: policy.network, dir: brokerDir })
   const handle = async (request: HookRequest): Promise<number> => {
     const pkg = identify(request, arb, allow, prefix)
     const outcome = await executeHook(request, pkg, { context, policy, unreviewedMode })
@@ -128,6 +130,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       allowScripts: allow,
       workspaces,
       ignoreScripts,
+      agent: gate.agent,
     })
     const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
     if (stop === 'continue' && !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0))) {
@@ -138,6 +141,8 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     if (error instanceof SafeInstallError) throw error
     failure = new SafeInstallError('EINSTALL', describeInstallError(error), undefined, { cause: error })
   } finally {
+    extraFindings.push(...gate.refusals().map((refusal) => resolverFinding(refusal, arb)))
+    await gate.close()
     await broker.close()
     await session.close()
     await rm(brokerDir, { recursive: true, force: true })
@@ -303,6 +308,28 @@ const ignoredAllowEntries = (allow: AllowScripts): Finding[] =>
     message: `allowScripts entry "${key}" is ignored: ${reason}.`,
     evidence: { entry: key, fix: 'replace it with an exact version or the bare package name' },
   }))
+
+/** A fetch the resolver gate refused, on the package that asked for it (the project when none is found). */
+const resolverFinding = (refusal: Refusal, arb: ArboristSession | null): Finding => {
+  const requesters = arb?.requestersOf(refusal.url) ?? []
+  const first = requesters[0]
+  const asked = requesters.map((r) => `${r.pkg.name}${r.pkg.version === '' ? '' : `@${r.pkg.version}`} (as "${r.dependency}")`)
+  const host = new URL(refusal.url).host
+  return {
+    rule: 'egress-blocked',
+    severity: 'error',
+    action: 'blocked',
+    package: first === undefined ? { name: '(project)', version: '' } : { name: first.pkg.name, version: first.pkg.version, location: first.pkg.location },
+    message: `npm was refused a fetch of ${refusal.url} while resolving dependencies${asked.length === 0 ? '' : `, asked for by ${asked.join(', ')}`}: ${refusal.reason}. Nothing was fetched from it.`,
+    evidence: {
+      url: refusal.url,
+      host,
+      reason: refusal.reason,
+      ...(first === undefined ? {} : { dependency: first.dependency }),
+      fix: `if this dependency is legitimate, allow its host in safe-install.policy.json: "network": { "allow": ["${host}"] }`,
+    },
+  }
+}
 
 const describeInstallError = (error: unknown): string => {
   const e = error as { code?: string; message?: string; pkgid?: string; event?: string }

@@ -30,6 +30,11 @@ export interface ArboristSession {
   readonly rootPackage: () => Record<string, unknown>
   /** Installed packages in the current tree, the root excluded. */
   packageCount(): number
+  /**
+   * Who asked for `url`: every package of the tree (being) built with a dependency whose spec is
+   * that URL, or whose lockfile entry resolves to it; `dependency` is the name it was asked under.
+   */
+  requestersOf(url: string): Array<{ readonly pkg: PackageRecord; readonly dependency: string }>
 }
 
 export interface ArboristOptions {
@@ -40,6 +45,8 @@ export interface ArboristOptions {
   readonly allowScripts: AllowScripts
   readonly workspaces: readonly string[]
   readonly ignoreScripts: boolean
+  /** npm's fetch `agent` option: the resolver egress gate. */
+  readonly agent?: (url: URL) => unknown
 }
 
 export const openArborist = (options: ArboristOptions): ArboristSession => {
@@ -53,6 +60,7 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
     npmInstallCmd: ['install', '--force'],
     foregroundScripts: false,
     ignoreScripts: options.ignoreScripts,
+    ...(options.agent === undefined ? {} : { agent: options.agent }),
     auditLevel: null,
     audit: false,
     fund: false,
@@ -103,6 +111,28 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
         !node.isProjectRoot && (wanted.size === 0 || wanted.has(mapNode(node, options.allowScripts).name) || wanted.has(node.packageName)))
       await arb.rebuild({ nodes })
       return nodes.length
+    },
+    requestersOf: (url) => {
+      const tree = currentTree()
+      if (tree === null) return []
+      const same = (spec: string | null): boolean => {
+        if (spec === null) return false
+        try {
+          return new URL(spec.replace(/^git\+/, '')).href === url
+        } catch {
+          return false
+        }
+      }
+      const found = new Map<string, { pkg: PackageRecord; dependency: string }>()
+      const add = (from: ArboristNode, dependency: string): void => {
+        const pkg = toRecord(from)
+        found.set(`${pkg.location} ${dependency}`, { pkg, dependency })
+      }
+      for (const node of [tree, ...tree.inventory.values()]) {
+        for (const edge of node.edgesOut.values()) if (same(edge.spec)) add(node, edge.name)
+        if (same(node.resolved)) for (const edge of node.edgesIn) if (edge.from !== null) add(edge.from, edge.name)
+      }
+      return [...found.values()]
     },
     lookup: (path) => {
       byPath ??= indexTree()

@@ -68,6 +68,7 @@ declare module '@npmcli/arborist' {
     readonly spec: string
     readonly type: string
     readonly to: ArboristNode | null
+    readonly from: ArboristNode | null
   }
   export interface ArboristNode {
     readonly name: string
@@ -94,6 +95,7 @@ declare module '@npmcli/arborist' {
     readonly inventory: { values(): IterableIterator<ArboristNode>; readonly size: number }
     readonly children: Map<string, ArboristNode>
     readonly edgesIn: Set<ArboristEdge>
+    readonly edgesOut: Map<string, ArboristEdge>
     readonly linksIn: Set<ArboristNode>
     readonly meta: { loadedFromDisk: boolean; originalLockfileVersion?: number } | null
   }
