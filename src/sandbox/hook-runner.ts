@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path'
 import { BRIDGE_PORT, startHookEgress, type EgressSettings, type HookEgress } from './hook-egress.js'
 import { buildBwrapInvocation } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
+import { buildSeatbeltInvocation } from './backends/seatbelt.js'
 import { planMounts } from './mount-plan.js'
 import { scrubEnv } from './env/scrub-env.js'
 import { redactSecrets } from './output-tail.js'
@@ -17,6 +18,14 @@ import type { EscapedProcess, ResourceLimit, ScriptOutcome, ScriptTask } from '.
 /** How hooks are contained this run, chosen once by the probe. */
 export type HookBackend =
   | { readonly kind: 'none' }
+  | {
+      /** macOS, experimental and opt-in (SAFE_INSTALL_SEATBELT=1): a generated Seatbelt profile around the v1 runner. */
+      readonly kind: 'sandbox-exec'
+      readonly projectDir: string
+      readonly realHome: string | undefined
+      readonly runtimeDirs: readonly string[]
+      readonly credentialFiles: readonly string[]
+    }
   | {
       readonly kind: 'bwrap'
       readonly bwrap: string
@@ -118,9 +127,12 @@ const runContained = async (
   const markerValue = randomBytes(12).toString('hex')
   const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env)
   const resultFile = join(tmp, '.safe-install-ns-result')
-  const invocation = buildInvocation(task, grant, context, spec, { tmp, resultFile, proxySocket: run.egress?.socketPath })
+  const address = run.egress?.proxy.address()
+  const invocation = buildInvocation(task, grant, context, spec, {
+    tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined,
+  })
   const result = await runInvocation(invocation, {
-    sweep: context.backend.kind === 'none',
+    sweep: context.backend.kind !== 'bwrap',
     timeoutMs,
     outputLimit: OUTPUT_LIMIT_BYTES,
     killGraceMs: 3000,
@@ -130,7 +142,7 @@ const runContained = async (
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
-  const init = context.backend.kind === 'none' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
+  const init = context.backend.kind !== 'bwrap' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
   // After a fork flood, what the init swept is the flood itself, already reported as the limit.
   const escaped = init.pidsLimit ? [] : init.escaped
   const output = redactSecrets(stripControl(result.output), context.secretValues)
@@ -155,12 +167,28 @@ const buildInvocation = (
   grant: PackageGrant,
   context: HookContext,
   spec: SandboxSpec,
-  paths: { readonly tmp: string; readonly resultFile: string; readonly proxySocket: string | undefined },
+  paths: { readonly tmp: string; readonly resultFile: string; readonly proxySocket: string | undefined; readonly proxyPort: number | undefined },
 ): Invocation => {
   const backend = context.backend
   switch (backend.kind) {
     case 'none':
       return buildNoneInvocation(spec)
+    case 'sandbox-exec': {
+      const home = context.session.home
+      return buildSeatbeltInvocation(spec, {
+        packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+        projectDir: backend.projectDir,
+        hookTmp: paths.tmp,
+        decoyHome: home,
+        realHome: backend.realHome,
+        runtimeDirs: backend.runtimeDirs,
+        writeGrants: grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)),
+        credentialPaths: backend.credentialFiles,
+        // Other hooks' tmp dirs; this hook's own tmp and the decoy home are allowed again by the profile.
+        hiddenDirs: [context.session.root],
+        proxyPort: paths.proxyPort ?? 0,
+      }, { file: '/bin/sh', args: ['-c', spec.command] })
+    }
     case 'bwrap': {
       const home = context.session.home
       const layout = planMounts({

@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { SafeInstallError } from '../errors.js'
 import type { IsolationInfo } from '../types.js'
 import { probeBwrap } from './backends/probe.js'
+import { homeCredentialPaths, SANDBOX_EXEC } from './backends/seatbelt.js'
 import type { HookBackend } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
 
@@ -21,6 +22,8 @@ export interface SelectedBackend {
 }
 
 const NONE: IsolationInfo = { backend: 'none', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
+/** Seatbelt confines files and network, but reports claim no more than the v1 layers it is built on (experimental). */
+const SEATBELT: IsolationInfo = { backend: 'sandbox-exec', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
 const BWRAP: IsolationInfo = { backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'none' }
 
 /**
@@ -36,6 +39,9 @@ export const selectBackend = async (options: {
   readonly nodeGypDevdir: string | undefined
   readonly requireIsolation: boolean
 }): Promise<SelectedBackend> => {
+  if (process.platform === 'darwin' && options.env['SAFE_INSTALL_SEATBELT'] === '1' && existsSync(SANDBOX_EXEC) && !options.requireIsolation) {
+    return seatbelt(options)
+  }
   const probe = await probeBwrap(options.env)
   if (probe.kind === 'unavailable') {
     if (options.requireIsolation) {
@@ -90,5 +96,38 @@ const safeHome = (): string | undefined => {
     return userInfo().homedir
   } catch {
     return homedir()
+  }
+}
+
+const real = (path: string): string => {
+  try {
+    return realpathSync.native(path)
+  } catch {
+    return path
+  }
+}
+
+/** The experimental macOS backend (opt-in): Seatbelt matches resolved paths, so every path is resolved. */
+const seatbelt = async (options: Parameters<typeof selectBackend>[0]): Promise<SelectedBackend> => {
+  const entries = await readdir(options.prefix).catch(() => [])
+  const realHome = options.env['HOME'] ?? safeHome()
+  return {
+    backend: {
+      kind: 'sandbox-exec',
+      projectDir: real(options.prefix),
+      realHome: realHome === undefined ? undefined : real(realHome),
+      runtimeDirs: [installRoot(options.execPath), PACKAGE_ROOT, options.npmPath].map(real),
+      credentialFiles: [
+        ...options.npmConfigFiles,
+        join(options.npmPath, 'npmrc'),
+        ...projectSecretFiles(options.prefix, entries),
+        ...(realHome === undefined ? [] : homeCredentialPaths(realHome)),
+      ].map(real),
+    },
+    isolation: SEATBELT,
+    degraded: {
+      reason: 'the experimental macOS Seatbelt backend is in use (SAFE_INSTALL_SEATBELT=1): files and network are confined by a generated profile, but there are no namespaces and it is not tested in CI',
+      fix: 'see docs/macos.md; unset SAFE_INSTALL_SEATBELT to use the v1 runner',
+    },
   }
 }
