@@ -14,6 +14,7 @@ import { findingsFromRuns } from './report/findings.js'
 import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
 import { selectWorkspaces } from './resolve/workspaces.js'
 import { openResolverGate, type Refusal } from './resolve/resolver-gate.js'
+import { findOnPath } from './sandbox/backends/probe.js'
 import type { RunControl } from './run-control.js'
 import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
@@ -108,7 +109,9 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     ...(options.echoRoot === undefined ? {} : { echoRoot: options.echoRoot }),
   }
   let arb: ArboristSession | null = null
-  const gate = await openResolverGate({ flat: config.flat, grants: policy.network, dir: brokerDir })
+  const gate = await openResolverGate({
+    flat: config.flat, grants: policy.network, dir: brokerDir, node: options.execPath, git: realGit(config.flat['git'], options.env['PATH']),
+  })
   const handle = async (request: HookRequest): Promise<number> => {
     const pkg = identify(request, arb, allow, prefix)
     const outcome = await executeHook(request, pkg, { context, policy, unreviewedMode })
@@ -131,6 +134,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       workspaces,
       ignoreScripts,
       agent: gate.agent,
+      git: gate.gitShim,
     })
     const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
     if (stop === 'continue' && !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0))) {
@@ -308,6 +312,12 @@ const ignoredAllowEntries = (allow: AllowScripts): Finding[] =>
     message: `allowScripts entry "${key}" is ignored: ${reason}.`,
     evidence: { entry: key, fix: 'replace it with an exact version or the bare package name' },
   }))
+
+/** npm's `git` setting as a path: the gate's shim runs it after its check. */
+const realGit = (setting: unknown, path: string | undefined): string => {
+  const git = typeof setting === 'string' && setting !== '' ? setting : 'git'
+  return git.includes('/') ? git : findOnPath(git, path) ?? git
+}
 
 /** A fetch the resolver gate refused, on the package that asked for it (the project when none is found). */
 const resolverFinding = (refusal: Refusal, arb: ArboristSession | null): Finding => {

@@ -1,4 +1,5 @@
 import Arborist, { type ArboristNode } from '@npmcli/arborist'
+import hostedGitInfo from 'hosted-git-info'
 import scriptAllowed from '@npmcli/arborist/lib/script-allowed.js'
 import unreviewedScripts from '@npmcli/arborist/lib/unreviewed-scripts.js'
 import type { AllowScripts } from '../policy/allow-scripts.js'
@@ -47,6 +48,8 @@ export interface ArboristOptions {
   readonly ignoreScripts: boolean
   /** npm's fetch `agent` option: the resolver egress gate. */
   readonly agent?: (url: URL) => unknown
+  /** npm's `git` setting: the resolver gate's git shim. */
+  readonly git?: string
 }
 
 export const openArborist = (options: ArboristOptions): ArboristSession => {
@@ -61,6 +64,7 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
     foregroundScripts: false,
     ignoreScripts: options.ignoreScripts,
     ...(options.agent === undefined ? {} : { agent: options.agent }),
+    ...(options.git === undefined ? {} : { git: options.git }),
     auditLevel: null,
     audit: false,
     fund: false,
@@ -115,12 +119,15 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
     requestersOf: (url) => {
       const tree = currentTree()
       if (tree === null) return []
+      const wanted = hostedKey(url)
       const same = (spec: string | null): boolean => {
         if (spec === null) return false
+        const bare = spec.replace(/^git\+/, '').replace(/#.*$/, '')
+        if (wanted !== null && hostedKey(spec) === wanted) return true
         try {
-          return new URL(spec.replace(/^git\+/, '')).href === url
+          return new URL(bare).href === url || bare === url
         } catch {
-          return false
+          return bare === url
         }
       }
       const found = new Map<string, { pkg: PackageRecord; dependency: string }>()
@@ -262,4 +269,10 @@ export const identifyDetached = (resolved: string, allow: AllowScripts, selfName
     approval: verdict === true ? 'approved' : verdict === false ? 'denied' : 'unreviewed',
     approvedBy: verdict === null ? null : matchingKey(pseudo, allow, verdict),
   }
+}
+
+/** `domain/user/project` of a hosted git spec or URL (github:x/y, git+ssh://git@github.com/x/y.git ...), else null. */
+const hostedKey = (spec: string): string | null => {
+  const info = hostedGitInfo.fromUrl(spec.replace(/#.*$/, ''))
+  return info === undefined ? null : `${info.domain}/${info.user}/${info.project}`
 }

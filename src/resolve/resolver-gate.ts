@@ -1,8 +1,13 @@
+import { readFileSync, writeFileSync } from 'node:fs'
 import { Agent, createServer, type IncomingMessage } from 'node:http'
 import { createRequire } from 'node:module'
 import { connect } from 'node:net'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { decideEgress, parseGrants, type HostGrant } from '../egress/host-rules.js'
+import type { GitGateConfig } from './git-gate.js'
+
+const GIT_GATE_MAIN = fileURLToPath(new URL('./git-gate-main.js', import.meta.url))
 
 /**
  * Resolver egress: what npm itself may fetch while it resolves and installs the tree. The
@@ -64,7 +69,9 @@ export interface Refusal {
 export interface ResolverGate {
   /** For npm's fetch stack (`agent` option): npm's agent for an allowed URL, the refusing agent otherwise. */
   readonly agent: (url: URL) => unknown
-  /** Each refused URL once, in order. */
+  /** npm's `git` setting for this run: a shim that checks every remote before running the real git. */
+  readonly gitShim: string
+  /** Each refused URL once, in order (HTTP fetches, then git remotes). */
   readonly refusals: () => readonly Refusal[]
   readonly close: () => Promise<void>
 }
@@ -76,7 +83,14 @@ export const openResolverGate = async (options: {
   readonly flat: Readonly<Record<string, unknown>>
   readonly grants: readonly string[]
   readonly dir: string
+  /** node, to run the git gate, and the real git it runs when a remote is allowed. */
+  readonly node: string
+  readonly git: string
 }): Promise<ResolverGate> => {
+  const gitConfig: GitGateConfig = { git: options.git, grants: options.grants, refusals: join(options.dir, 'git-refusals.jsonl') }
+  const gitShim = join(options.dir, 'git')
+  writeFileSync(join(options.dir, 'git-gate.json'), JSON.stringify(gitConfig))
+  writeFileSync(gitShim, `#!/bin/sh\nexec ${shellQuote(options.node)} ${shellQuote(GIT_GATE_MAIN)} ${shellQuote(join(options.dir, 'git-gate.json'))} "$@"\n`, { mode: 0o700 })
   const rules: ResolverRules = { registries: registriesOf(options.flat), grants: parseGrants(options.grants).grants }
   const redirected = new Set<string>()
   const refusals = new Map<string, Refusal>()
@@ -136,10 +150,22 @@ export const openResolverGate = async (options: {
       }
       return watchRedirects(getAgent(url.href, agentOptions), url)
     },
-    refusals: () => [...refusals.values()],
+    gitShim,
+    refusals: () => {
+      let lines: string[] = []
+      try {
+        lines = readFileSync(gitConfig.refusals, 'utf8').split('\n').filter(Boolean)
+      } catch {
+        // no git refusal
+      }
+      const git = new Map(lines.map((line) => JSON.parse(line) as Refusal).map((r) => [r.url, r]))
+      return [...refusals.values(), ...[...git.values()].filter((r) => !refusals.has(r.url))]
+    },
     close: () => new Promise<void>((resolve) => {
       server.close(() => resolve())
       server.closeAllConnections()
     }),
   }
 }
+
+const shellQuote = (text: string): string => `'${text.replace(/'/g, "'\\''")}'`

@@ -133,3 +133,14 @@ declare module '@npmcli/arborist/lib/unreviewed-scripts.js' {
   export default unreviewed
 }
 
+
+declare module 'hosted-git-info' {
+  interface HostedGitInfo {
+    readonly type: string
+    readonly domain: string
+    readonly user: string
+    readonly project: string
+  }
+  const hostedGitInfo: { fromUrl(url: string): HostedGitInfo | undefined }
+  export default hostedGitInfo
+}

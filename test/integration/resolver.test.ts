@@ -4,6 +4,8 @@
  * unless the policy allows the host. A transitive remote-tarball dependency (PhantomRaven) and a
  * direct one are refused before anything is fetched, on the package that asked for them.
  */
+import { execFileSync } from 'node:child_process'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:http'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -69,5 +71,35 @@ describe('resolver egress', () => {
     expect(hits).toEqual(['/direct.tgz'])
     expect(allowed.code).toBe(3)
     expect(allowed.report.findings.filter((f) => f.rule === 'egress-blocked')).toEqual([])
+  })
+
+  it('refuses a git dependency on a host the policy does not grant before git contacts it', async () => {
+    const url = `git+http://127.0.0.1:${port}/evil/repo.git`
+    const { code, report } = await install('git', { evil: url })
+    expect(code).toBe(1)
+    expect(report.findings).toEqual(expect.arrayContaining([
+      expect.objectContaining({
+        rule: 'egress-blocked', severity: 'error',
+        evidence: expect.objectContaining({ url: `http://127.0.0.1:${port}/evil/repo.git`, dependency: 'evil' }),
+      }),
+    ]))
+    expect(hits.filter((hit) => hit.includes('evil'))).toEqual([])
+  })
+
+  it('runs the real git for remotes it allows (a local repository)', async () => {
+    const repo = path.join(root, 'local-repo')
+    await mkdir(repo, { recursive: true })
+    await writeFile(path.join(repo, 'package.json'), JSON.stringify({ name: 'local-git-dep', version: '1.2.3' }))
+    const git = (...args: string[]): void => {
+      execFileSync('git', args, { cwd: repo, env: { ...process.env, GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t.test', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t.test' } })
+    }
+    git('init', '-q')
+    git('add', 'package.json')
+    git('commit', '-qm', 'init')
+    const { code, report } = await install('git-local', { 'local-git-dep': `git+file://${repo}` })
+    expect(report.findings.filter((f) => f.rule === 'egress-blocked')).toEqual([])
+    expect(code).toBe(0)
+    const installed = await readJson<{ version: string }>(path.join(root, 'git-local', 'project', 'node_modules', 'local-git-dep', 'package.json'))
+    expect(installed.version).toBe('1.2.3')
   })
 })

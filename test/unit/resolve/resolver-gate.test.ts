@@ -39,7 +39,7 @@ describe('decideFetch', () => {
 describe('openResolverGate', () => {
   it('answers a refused URL with 403 from inside the process and records it once', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'gate-test-'))
-    const gate = await openResolverGate({ flat: { registry: 'https://registry.example.test/' }, grants: [], dir })
+    const gate = await openResolverGate({ flat: { registry: 'https://registry.example.test/' }, grants: [], dir, node: process.execPath, git: 'git' })
     try {
       const url = new URL('http://refused.example.test/x.tgz')
       for (let i = 0; i < 2; i += 1) {
