@@ -77,7 +77,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     requireIsolation: options.requireIsolation,
   })
   if (selected.degraded !== undefined) options.onDegraded?.(selected.degraded)
-  const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? (selected.backend.kind === 'bwrap' ? 'sandbox' : 'skip')
+  const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? (selected.backend.kind === 'namespace' ? 'sandbox' : 'skip')
   const ignoreScripts = config.get('ignore-scripts') === true
   const workspaces = await selectWorkspaces({
     prefix, cwd: options.cwd, filters: asList(config.get('workspace')), all: config.get('workspaces') === true,

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BRIDGE_PORT, startHookEgress, type EgressSettings, type HookEgress } from './hook-egress.js'
-import { buildBwrapInvocation } from './backends/bwrap.js'
+import { buildBwrapInvocation, buildUnshareArgv } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
 import { buildSeatbeltInvocation } from './backends/seatbelt.js'
 import { planMounts } from './mount-plan.js'
@@ -27,8 +27,12 @@ export type HookBackend =
       readonly credentialFiles: readonly string[]
     }
   | {
-      readonly kind: 'bwrap'
-      readonly bwrap: string
+      /** Linux namespaces: user, mount, network, pid, ipc, uts; set up by bubblewrap, else by util-linux unshare. */
+      readonly kind: 'namespace'
+      readonly launcher:
+        | { readonly kind: 'bwrap'; readonly bwrap: string }
+        /** nsUnshare: libexec/ns-unshare.sh, which builds the mounts that bwrap would. */
+        | { readonly kind: 'unshare'; readonly unshare: string; readonly nsUnshare: string }
       /** libexec/ns-init.sh, the init run inside the namespaces. */
       readonly nsInit: string
       /** node and dist/sandbox/ns-bridge.js: the namespace's only way out, to the hook's proxy. */
@@ -106,7 +110,7 @@ export const runHook = async (
 ): Promise<ScriptOutcome> => {
   const label = `${task.pkg.name}-${task.event}`
   const tmp = await context.session.newTmpDir(label)
-  const socketDir = context.egress !== undefined && context.backend.kind === 'bwrap' ? await context.session.newTmpDir(`${label}-proxy`) : undefined
+  const socketDir = context.egress !== undefined && context.backend.kind === 'namespace' ? await context.session.newTmpDir(`${label}-proxy`) : undefined
   const egress = context.egress === undefined ? undefined : await startHookEgress({
     settings: context.egress, pkg: task.pkg, event: task.event, packageGrants: grant.network, socketDir,
   })
@@ -128,11 +132,13 @@ const runContained = async (
   const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env)
   const resultFile = join(tmp, '.safe-install-ns-result')
   const address = run.egress?.proxy.address()
+  const scratch = context.backend.kind === 'namespace' && context.backend.launcher.kind === 'unshare'
+    ? await context.session.newTmpDir(`${task.pkg.name}-root`) : undefined
   const invocation = buildInvocation(task, grant, context, spec, {
-    tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined,
+    tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined, scratch,
   })
   const result = await runInvocation(invocation, {
-    sweep: context.backend.kind !== 'bwrap',
+    sweep: context.backend.kind !== 'namespace',
     timeoutMs,
     outputLimit: OUTPUT_LIMIT_BYTES,
     killGraceMs: 3000,
@@ -142,7 +148,7 @@ const runContained = async (
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
-  const init = context.backend.kind !== 'bwrap' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
+  const init = context.backend.kind !== 'namespace' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
   // After a fork flood, what the init swept is the flood itself, already reported as the limit.
   const escaped = init.pidsLimit ? [] : init.escaped
   const output = redactSecrets(stripControl(result.output), context.secretValues)
@@ -167,7 +173,14 @@ const buildInvocation = (
   grant: PackageGrant,
   context: HookContext,
   spec: SandboxSpec,
-  paths: { readonly tmp: string; readonly resultFile: string; readonly proxySocket: string | undefined; readonly proxyPort: number | undefined },
+  paths: {
+    readonly tmp: string
+    readonly resultFile: string
+    readonly proxySocket: string | undefined
+    readonly proxyPort: number | undefined
+    /** An empty directory where ns-unshare.sh builds the new root (unshare launcher). */
+    readonly scratch: string | undefined
+  },
 ): Invocation => {
   const backend = context.backend
   switch (backend.kind) {
@@ -189,7 +202,7 @@ const buildInvocation = (
         proxyPort: paths.proxyPort ?? 0,
       }, { file: '/bin/sh', args: ['-c', spec.command] })
     }
-    case 'bwrap': {
+    case 'namespace': {
       const home = context.session.home
       const layout = planMounts({
         packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
@@ -207,12 +220,18 @@ const buildInvocation = (
       const bridge = paths.proxySocket === undefined ? []
         : [backend.node, backend.nsBridge, String(BRIDGE_PORT), paths.proxySocket, capture === undefined ? 'proxy' : 'capture', String(PIDS_MAX)]
       const drop = capture === undefined ? '-' : `${capture.unshare}:${capture.uid}:${capture.gid}`
-      return buildBwrapInvocation(spec, {
-        bwrap: backend.bwrap,
-        layout,
-        init: { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, String(FILE_SIZE_BLOCKS), drop, ...bridge] },
-        capture: capture === undefined ? undefined : { resolvConf: { source: context.session.resolvConf, target: capture.resolvConf } },
-      })
+      const init = { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, String(FILE_SIZE_BLOCKS), drop, ...bridge] }
+      const resolvConf = capture === undefined ? undefined : { source: context.session.resolvConf, target: capture.resolvConf }
+      const { launcher } = backend
+      if (launcher.kind === 'bwrap') {
+        return buildBwrapInvocation(spec, { bwrap: launcher.bwrap, layout, init, capture: resolvConf === undefined ? undefined : { resolvConf } })
+      }
+      return {
+        file: launcher.unshare,
+        args: buildUnshareArgv(spec, { nsUnshare: launcher.nsUnshare, scratch: paths.scratch ?? paths.tmp, layout, resolvConf, init }),
+        cwd: spec.cwd,
+        env: { ...spec.env, [spec.marker.name]: spec.marker.value },
+      }
     }
   }
 }
@@ -254,7 +273,7 @@ const readInitResult = async (file: string): Promise<InitResult> => {
  * that signal and fails the write with EFBIG, which its error output names.
  */
 export const limitHit = (backend: HookBackend['kind'], exitCode: number | null, init: InitResult, output: string): ResourceLimit | undefined => {
-  if (backend !== 'bwrap') return undefined
+  if (backend !== 'namespace') return undefined
   if (init.pidsLimit) return { kind: 'pids', max: PIDS_MAX }
   const fileSize = exitCode === XFSZ_EXIT || (exitCode !== 0 && /\bEFBIG\b|File size limit exceeded/.test(output))
   return fileSize ? { kind: 'file-size', max: FILE_SIZE_MAX_BYTES } : undefined

@@ -1,16 +1,17 @@
 import { existsSync, realpathSync } from 'node:fs'
-import { readdir } from 'node:fs/promises'
-import { homedir, userInfo } from 'node:os'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { homedir, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SafeInstallError } from '../errors.js'
 import type { IsolationInfo } from '../types.js'
-import { probeBwrap } from './backends/probe.js'
+import { probeBwrap, probeUnshare, type CaptureProbe } from './backends/probe.js'
 import { homeCredentialPaths, SANDBOX_EXEC } from './backends/seatbelt.js'
 import type { HookBackend } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
 
 const NS_INIT = fileURLToPath(new URL('../../libexec/ns-init.sh', import.meta.url))
+const NS_UNSHARE = fileURLToPath(new URL('../../libexec/ns-unshare.sh', import.meta.url))
 const NS_BRIDGE = fileURLToPath(new URL('./ns-bridge.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 
@@ -24,7 +25,7 @@ export interface SelectedBackend {
 const NONE: IsolationInfo = { backend: 'none', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
 /** Seatbelt confines files and network, but reports claim no more than the v1 layers it is built on (experimental). */
 const SEATBELT: IsolationInfo = { backend: 'sandbox-exec', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
-const BWRAP: IsolationInfo = { backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'none' }
+const NAMESPACE: IsolationInfo = { backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'none' }
 
 /**
  * Probe once per run and pick the strongest backend available. With `requireIsolation`, a
@@ -42,20 +43,20 @@ export const selectBackend = async (options: {
   if (process.platform === 'darwin' && options.env['SAFE_INSTALL_SEATBELT'] === '1' && existsSync(SANDBOX_EXEC) && !options.requireIsolation) {
     return seatbelt(options)
   }
-  const probe = await probeBwrap(options.env)
-  if (probe.kind === 'unavailable') {
+  const found = await probeLauncher(options.env)
+  if (found.kind === 'unavailable') {
     if (options.requireIsolation) {
-      throw new SafeInstallError('EISOLATION', `the namespace sandbox could not be set up: ${probe.reason}`, probe.fix)
+      throw new SafeInstallError('EISOLATION', `the namespace sandbox could not be set up: ${found.reason}`, found.fix)
     }
-    return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: probe.reason, fix: probe.fix } }
+    return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: found.reason, fix: found.fix } }
   }
+  const { launcher, capture } = found
   const entries = await readdir(options.prefix).catch(() => [])
-  const { capture } = probe
   const realHome = options.env['HOME'] ?? safeHome()
   return {
     backend: {
-      kind: 'bwrap',
-      bwrap: probe.bwrap,
+      kind: 'namespace',
+      launcher,
       nsInit: NS_INIT,
       node: options.execPath,
       nsBridge: NS_BRIDGE,
@@ -72,7 +73,7 @@ export const selectBackend = async (options: {
         ? { unshare: capture.unshare, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, resolvConf: resolvConfPath() }
         : undefined,
     },
-    isolation: BWRAP,
+    isolation: { ...NAMESPACE, backend: launcher.kind },
     ...(capture.kind === 'available' ? {} : {
       degraded: {
         reason: `transparent capture is off, so clients that ignore the proxy variables get no network at all: ${capture.reason}`,
@@ -80,6 +81,23 @@ export const selectBackend = async (options: {
       },
     }),
   }
+}
+
+type Launcher = Extract<HookBackend, { kind: 'namespace' }>['launcher']
+
+/** bubblewrap when it works, else util-linux unshare; each probed once per run. */
+const probeLauncher = async (env: Readonly<Record<string, string | undefined>>): Promise<
+  | { readonly kind: 'found'; readonly launcher: Launcher; readonly capture: CaptureProbe }
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
+> => {
+  const bwrap = await probeBwrap(env)
+  if (bwrap.kind === 'bwrap') return { kind: 'found', launcher: { kind: 'bwrap', bwrap: bwrap.bwrap }, capture: bwrap.capture }
+  const scratch = await mkdtemp(join(tmpdir(), 'safe-install-probe-'))
+  const fallback = await probeUnshare(env, scratch).finally(() => rm(scratch, { recursive: true, force: true }))
+  if (fallback.kind === 'unshare') {
+    return { kind: 'found', launcher: { kind: 'unshare', unshare: fallback.unshare, nsUnshare: NS_UNSHARE }, capture: { kind: 'available', unshare: fallback.unshare } }
+  }
+  return { kind: 'unavailable', reason: `${bwrap.reason}; without bubblewrap, unshare: ${fallback.reason}`, fix: bwrap.fix }
 }
 
 /** Where resolv.conf really is (often a symlink into /run, which the sandbox hides): the stub's file is mounted there. */

@@ -75,22 +75,29 @@ describe('transparent capture in the network namespace', () => {
     if (root !== undefined) await removeDir(root)
   })
 
-  it('captures clients that ignore the proxy: granted names work, the rest is refused and attributed', async () => {
+  const launchers = [
+    { launcher: 'bwrap', env: (): Record<string, string> => ({}) },
+    { launcher: 'unshare', env: (): Record<string, string> => ({ SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap') }) },
+  ] as const
+  it.each(launchers)('captures clients that ignore the proxy: granted names work, the rest is refused and attributed ($launcher)', async ({ launcher, env }) => {
+    upstreamSaw.length = 0
+    resolverSaw.length = 0
     const proxy = `http://127.0.0.1:${upstreamPort}`
-    const project = await prepareProject('basic', root, 'capture', open, {
+    const prepared = await prepareProject('basic', root, `capture-${launcher}`, open, {
       dependencies: { 'capture-client': '1.0.0' },
       allowScripts: { 'capture-client': true },
       npmrcExtra: { 'https-proxy': proxy, proxy, noproxy: '127.0.0.1,localhost' },
       files: { 'safe-install.policy.json': JSON.stringify({ packages: { 'capture-client': { network: [CDN] } } }) },
     })
+    const project = { ...prepared, env: { ...prepared.env, ...env() } }
     await writeFile(path.join(project.dir, 'capture-targets.json'), JSON.stringify({
       cdn: CDN, denied: DENIED, resolverPort: (udp.address()).port,
     }))
-    const reportFile = path.join(root, 'capture.json')
+    const reportFile = path.join(root, `capture-${launcher}.json`)
     const r = await safeInstall(project, ['install', '--quiet', '--report', reportFile])
     const report = await readJson<Report>(reportFile)
     expect(validateReport(report)).toEqual({ kind: 'valid' })
-    expect(report.isolation.network).toBe('namespace')
+    expect(report.isolation).toMatchObject({ backend: launcher, network: 'namespace' })
     const results = await readJson<Record<string, Result>>(path.join(project.dir, 'node_modules', 'capture-client', 'results.json'))
 
     expect(results['httpCdn']).toEqual({ status: 200, body: 'cdn-http-payload' })

@@ -61,7 +61,7 @@ describe('command line', () => {
 
   it('--require-isolation fails with exit 4 and says why when bubblewrap is missing, changing nothing', async () => {
     const p = await prepareProject('basic', root, 'require-iso', open, { dependencies: { 'benign-postinstall': '1.0.0' } })
-    const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap') } }, ['install', '--require-isolation'])
+    const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-such-unshare') } }, ['install', '--require-isolation'])
     expect(r.code).toBe(4)
     oneLineError(r.stderr)
     expect(r.stderr).toContain('namespace sandbox could not be set up: bubblewrap (bwrap) is not installed')
@@ -71,7 +71,7 @@ describe('command line', () => {
 
   it('without bubblewrap warns once, with the reason and the fix, and still installs', async () => {
     const p = await prepareProject('basic', root, 'degraded', open, { dependencies: { 'benign-postinstall': '1.0.0' }, allowScripts: { 'benign-postinstall': true } })
-    const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap') } }, ['install'])
+    const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-such-unshare') } }, ['install'])
     expect(r.code, r.stderr).toBe(0)
     expect(r.stderr.split('\n')[0]).toBe('safe-install: warning: running without the namespace sandbox: bubblewrap (bwrap) is not installed')
     expect(r.stdout).toContain('isolation: none')

@@ -66,16 +66,21 @@ describe('containment of an approved hostile hook', () => {
     return { project, attempts, report: await readJson<Report>(reportFile), code: r.code }
   }
 
-  describe.runIf(bwrapWorks())('with the bubblewrap namespace sandbox', () => {
+  const launchers = [
+    { name: 'bwrap', label: 'ns', env: (): Record<string, string> => ({}) },
+    // bubblewrap made unavailable: the same sandbox built by util-linux unshare and ns-unshare.sh.
+    { name: 'unshare', label: 'ns-unshare', env: (): Record<string, string> => ({ SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap') }) },
+  ] as const
+  describe.runIf(bwrapWorks()).each(launchers)('with the namespace sandbox set up by $name', ({ name, label, env }) => {
     let run: Awaited<ReturnType<typeof install>>
     beforeAll(async () => {
       received.length = 0
-      run = await install('ns', {})
+      run = await install(label, env())
     })
 
     it('records that the namespace sandbox was in force', () => {
       expect(run.code).toBe(0)
-      expect(run.report.isolation).toMatchObject({ backend: 'bwrap', network: 'namespace', filesystem: 'namespace', pid: 'namespace' })
+      expect(run.report.isolation).toMatchObject({ backend: name, network: 'namespace', filesystem: 'namespace', pid: 'namespace' })
     })
 
     it('cannot read the project .npmrc or the real home, even by absolute path or passwd', () => {
@@ -109,7 +114,7 @@ describe('containment of an approved hostile hook', () => {
 
   it('without namespaces the same attempts succeed (what the sandbox prevents)', async () => {
     received.length = 0
-    const run = await install('none', { SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap') })
+    const run = await install('none', { SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-unshare') })
     expect(run.report.isolation.backend).toBe('none')
     expect(run.attempts['projectNpmrc']?.value).toContain('_authToken=')
     expect(run.attempts['writeBashrc']?.ok).toBe(true)

@@ -55,7 +55,7 @@ describe('egress proxy per hook', () => {
       await writeFile(path.join(project.dir, 'egress-targets.json'), JSON.stringify({
         allowedUrl: `http://127.0.0.1:${allowedPort}/file.bin`, deniedUrl: `http://127.0.0.1:${deniedPort}/steal`,
       }))
-      const env = mode === 'namespace' ? project.env : { ...project.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap') }
+      const env = mode === 'namespace' ? project.env : { ...project.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-unshare') }
       const reportFile = path.join(root, `${mode}.json`)
       const r = await safeInstall({ ...project, env }, ['install', '--quiet', '--report', reportFile])
       const report = await readJson<Report>(reportFile)

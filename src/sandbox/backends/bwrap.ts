@@ -65,3 +65,34 @@ export const buildBwrapInvocation = (spec: SandboxSpec, options: BwrapOptions): 
   cwd: spec.cwd,
   env: { ...spec.env, [spec.marker.name]: spec.marker.value },
 })
+
+/**
+ * The same layout as steps for libexec/ns-unshare.sh (the sandbox without bubblewrap), one
+ * tab-separated line each, in bwrap's order (pure). Paths with a tab or newline are refused.
+ */
+export const buildUnsharePlan = (layout: MountLayout, resolvConf?: { readonly source: string; readonly target: string }): string => {
+  const lines: string[] = []
+  const step = (op: string, ...paths: string[]): void => {
+    for (const path of paths) if (/[\t\n\r]/.test(path)) throw new Error(`cannot sandbox a path with a tab or newline: ${JSON.stringify(path)}`)
+    lines.push([op, ...paths].join('\t'))
+  }
+  for (const dir of dedupe(layout.hide)) step('hide', dir)
+  for (const dir of dedupe(layout.readOnly)) step('ro', dir)
+  for (const dir of dedupe(layout.writable)) step('rw', dir)
+  for (const file of dedupe(layout.mask)) step('mask', file)
+  if (resolvConf !== undefined) step('file', resolvConf.source, resolvConf.target)
+  return lines.join('\n')
+}
+
+/** util-linux unshare argv for one hook (pure): the namespaces of {@link buildBwrapArgv}, then ns-unshare.sh builds the mounts. */
+export const buildUnshareArgv = (spec: SandboxSpec, options: {
+  readonly nsUnshare: string
+  /** An empty directory of ours where ns-unshare.sh builds the new root (in its own mount namespace). */
+  readonly scratch: string
+  readonly layout: MountLayout
+  readonly resolvConf?: { readonly source: string; readonly target: string } | undefined
+  readonly init: { readonly file: string; readonly args: readonly string[] }
+}): string[] => [
+  '--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--ipc', '--uts', '--propagation', 'private',
+  '--', '/bin/sh', options.nsUnshare, options.scratch, buildUnsharePlan(options.layout, options.resolvConf), spec.cwd, options.init.file, ...options.init.args,
+]

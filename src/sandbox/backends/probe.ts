@@ -70,3 +70,35 @@ export const probeBwrap = async (env: Readonly<Record<string, string | undefined
         },
   }
 }
+
+/** The fallback launcher without bubblewrap: util-linux unshare, mount and pivot_root, iproute2's ip. */
+export type UnshareProbe =
+  | { readonly kind: 'unshare'; readonly unshare: string }
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
+
+/**
+ * Probe the unshare launcher: the tools on PATH, and one namespace set-up like a hook's (user
+ * root mapping, mount/net/pid namespaces, a tmpfs, loopback up, a nested user namespace with the
+ * user's own ids). `SAFE_INSTALL_UNSHARE` overrides the binary (a missing one disables it).
+ */
+export const probeUnshare = async (env: Readonly<Record<string, string | undefined>>, scratch: string): Promise<UnshareProbe> => {
+  if (process.platform !== 'linux') return { kind: 'unavailable', reason: `no namespaces on ${process.platform}`, fix: 'run on Linux' }
+  const unshare = env['SAFE_INSTALL_UNSHARE'] ?? findOnPath('unshare', env['PATH'])
+  const sbin = `/usr/sbin${delimiter}/sbin${delimiter}${env['PATH'] ?? ''}`
+  const missing = [
+    unshare === undefined || !existsSync(unshare) ? 'unshare (util-linux)' : undefined,
+    findOnPath('ip', sbin) === undefined ? 'ip (iproute2)' : undefined,
+    findOnPath('pivot_root', sbin) === undefined ? 'pivot_root (util-linux)' : undefined,
+    findOnPath('mount', sbin) === undefined ? 'mount (util-linux)' : undefined,
+  ].filter((tool): tool is string => tool !== undefined)
+  if (unshare === undefined || missing.length > 0) {
+    return { kind: 'unavailable', reason: `${missing.join(', ')} not installed`, fix: 'install bubblewrap (preferred), or util-linux and iproute2' }
+  }
+  const ids = `--map-user=${process.getuid?.() ?? 0} --map-group=${process.getgid?.() ?? 0}`
+  const result = await execa(unshare, [
+    '--user', '--map-root-user', '--mount', '--net', '--pid', '--fork', '--kill-child', '--propagation', 'private', '--',
+    '/bin/sh', '-c', `mount -t tmpfs probe "$0" && ip link set lo up && ${unshare} --user ${ids} true`, scratch,
+  ], { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: sbin } })
+  if (result.exitCode === 0) return { kind: 'unshare', unshare }
+  return { kind: 'unavailable', ...diagnoseBwrapFailure(String(result.stderr)) }
+}
