@@ -73,7 +73,7 @@ describe('command line', () => {
     const p = await prepareProject('basic', root, 'degraded', open, { dependencies: { 'benign-postinstall': '1.0.0' }, allowScripts: { 'benign-postinstall': true } })
     const r = await safeInstall({ ...p, env: { ...p.env, SAFE_INSTALL_BWRAP: path.join(root, 'no-such-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-such-unshare') } }, ['install'])
     expect(r.code, r.stderr).toBe(0)
-    expect(r.stderr.split('\n')[0]).toBe('safe-install: warning: running without the namespace sandbox: bubblewrap (bwrap) is not installed')
+    expect(r.stderr.split('\n')[0]).toBe('safe-install: warning: running without the namespace sandbox: bubblewrap (bwrap) is not installed; without bubblewrap, unshare: unshare (util-linux) not installed')
     expect(r.stdout).toContain('isolation: none')
     expect(existsSync(path.join(p.dir, 'node_modules', 'benign-postinstall', 'built.txt'))).toBe(true)
   })
