@@ -120,7 +120,13 @@ const startFifoTransport = async (
     }
   })
   stream.on('error', () => undefined)
-  return { address: fifo, close: async () => { stream.destroy() } }
+  return {
+    address: fifo,
+    close: () => {
+      stream.destroy()
+      return Promise.resolve()
+    },
+  }
 }
 
 const serveFifoRequest = async (line: string, dir: string, token: string, handle: (request: HookRequest) => Promise<number>): Promise<void> => {
