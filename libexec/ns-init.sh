@@ -1,10 +1,12 @@
 #!/bin/sh
 # Init of a hook's pid namespace. Usage:
-#   ns-init.sh <result-file> <script> <fsize-blocks> <drop> [<node> <bridge.js> <port> <proxy-socket> <mode> <pids-max>]
+#   ns-init.sh <result-file> <script> <fsize-blocks> <drop> <trace> [<node> <bridge.js> <port> <proxy-socket> <mode> <pids-max>]
 # <drop> is `-` (run the hook as we are) or `<unshare>:<uid>:<gid>`: the hook then runs in a
 # nested user namespace as <uid>:<gid>, without the capabilities this init keeps for the bridge
 # (binding port 53/80/443 inside the namespace), so it can neither touch the bridge's listeners
 # nor read its /proc entries.
+# <trace> is `-` or strace followed by its options, tab-separated: the hook then runs under it,
+# the trace going to fd 3 (a pipe to safe-install), which the hook itself does not inherit.
 # With a bridge, first starts it (the namespace's only way out) and waits until it listens.
 # Runs the hook with a file-size limit, stops the bridge, then records every process still alive
 # (pid and name) and kills it, using builtins only so the sweep sees no process of its own; a
@@ -14,10 +16,12 @@ result=$1
 script=$2
 fsize=$3
 drop=$4
+trace=$5
+shift 5
 bridge_pid=
-if [ $# -ge 10 ]; then
+if [ $# -ge 6 ]; then
   ready="$result.ready"
-  "$5" "$6" "$7" "$8" "$ready" "$9" "${10}" "$result.limit" &
+  "$1" "$2" "$3" "$4" "$ready" "$5" "$6" "$result.limit" 3>&- &
   bridge_pid=$!
   tries=0
   while [ ! -e "$ready" ] && [ $tries -lt 500 ] && kill -0 "$bridge_pid" 2>/dev/null; do
@@ -25,15 +29,26 @@ if [ $# -ge 10 ]; then
     tries=$((tries + 1))
   done
 fi
-ulimit -f "$fsize" 2>/dev/null
-if [ "$drop" = - ]; then
-  /bin/sh -c "$script"
-else
+set --
+if [ "$trace" != - ]; then
+  old_ifs=$IFS
+  IFS=$(printf '\t')
+  set -f
+  # shellcheck disable=SC2086 # split on tabs on purpose: strace and its options
+  set -- $trace -o /dev/fd/3 --
+  set +f
+  IFS=$old_ifs
+fi
+if [ "$drop" != - ]; then
   unshare=${drop%%:*}
   ids=${drop#*:}
-  "$unshare" --user --map-user="${ids%%:*}" --map-group="${ids#*:}" -- /bin/sh -c "$script"
+  set -- "$@" "$unshare" --user --map-user="${ids%%:*}" --map-group="${ids#*:}" --
 fi
+ulimit -f "$fsize" 2>/dev/null
+# The hook never holds fd 3 (the trace pipe): strace keeps its own copy.
+"$@" /bin/sh -c 'exec 3>&-; exec /bin/sh -c "$1"' sh "$script"
 code=$?
+exec 3>&-
 if [ -n "$bridge_pid" ]; then
   kill -9 "$bridge_pid" 2>/dev/null
   wait "$bridge_pid" 2>/dev/null

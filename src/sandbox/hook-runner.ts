@@ -180,6 +180,8 @@ const buildInvocation = (
     readonly proxyPort: number | undefined
     /** An empty directory where ns-unshare.sh builds the new root (unshare launcher). */
     readonly scratch: string | undefined
+    /** strace and its options, when the hook is traced (its output goes to fd 3). */
+    readonly trace?: readonly string[] | undefined
   },
 ): Invocation => {
   const backend = context.backend
@@ -220,7 +222,8 @@ const buildInvocation = (
       const bridge = paths.proxySocket === undefined ? []
         : [backend.node, backend.nsBridge, String(BRIDGE_PORT), paths.proxySocket, capture === undefined ? 'proxy' : 'capture', String(PIDS_MAX)]
       const drop = capture === undefined ? '-' : `${capture.unshare}:${capture.uid}:${capture.gid}`
-      const init = { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, String(FILE_SIZE_BLOCKS), drop, ...bridge] }
+      const trace = paths.trace === undefined ? '-' : paths.trace.join('\t')
+      const init = { file: '/bin/sh', args: [backend.nsInit, paths.resultFile, spec.command, String(FILE_SIZE_BLOCKS), drop, trace, ...bridge] }
       const resolvConf = capture === undefined ? undefined : { source: context.session.resolvConf, target: capture.resolvConf }
       const { launcher } = backend
       if (launcher.kind === 'bwrap') {

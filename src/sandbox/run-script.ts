@@ -1,3 +1,4 @@
+import type { Readable } from 'node:stream'
 import { execa } from 'execa'
 import { findLeftovers, killAll } from './process-sweep.js'
 import { OutputTail } from './output-tail.js'
@@ -16,6 +17,8 @@ export interface RunLimits {
   readonly track?: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
   /** Called with every output chunk as it arrives (for the project's own scripts, shown live like npm). */
   readonly echo?: (chunk: Buffer) => void
+  /** When set, the process gets a pipe as fd 3 (the tracer's output) and every chunk read from it comes here. */
+  readonly trace?: (chunk: Buffer) => void
 }
 
 export interface ProcessResult {
@@ -42,7 +45,7 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
     extendEnv: false,
     detached: true,
     cleanup: true,
-    stdin: 'ignore',
+    stdio: limits.trace === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     windowsHide: true,
@@ -53,6 +56,13 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
   }
   child.stdout?.on('data', take)
   child.stderr?.on('data', take)
+  const extraStreams = child.stdio as unknown as ReadonlyArray<Readable | null | undefined>
+  const traceStream = limits.trace === undefined ? undefined : extraStreams[3]
+  const traced = traceStream === undefined || traceStream === null ? Promise.resolve() : new Promise<void>((resolve) => {
+    traceStream.on('data', (chunk: Buffer) => limits.trace?.(chunk))
+    traceStream.once('close', resolve)
+    traceStream.once('error', () => resolve())
+  })
   const leader = child.pid
   if (leader !== undefined) limits.track?.add(leader)
 
@@ -76,11 +86,12 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
     if (!timedOut) escaped = leftovers
     limits.track?.remove(leader)
   }
-  const settled = await Promise.race([child, delay(2000).then(() => undefined)])
+  const settled = await Promise.race([Promise.all([child, traced]).then(([result]) => result), delay(2000).then(() => undefined)])
   for (const timer of timers) clearTimeout(timer)
   if (settled === undefined) {
     child.stdout?.destroy()
     child.stderr?.destroy()
+    extraStreams[3]?.destroy()
   }
   const spawnError = settled?.failed === true && settled.exitCode === undefined && settled.signal === undefined
     ? settled.shortMessage
