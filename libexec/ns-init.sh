@@ -21,7 +21,8 @@ shift 5
 bridge_pid=
 if [ $# -ge 6 ]; then
   ready="$result.ready"
-  "$1" "$2" "$3" "$4" "$ready" "$5" "$6" "$result.limit" 3>&- &
+  # The bridge does no TLS and loads nothing of the hook's: no extra CA bundle (~40 ms a start), no NODE_OPTIONS.
+  (unset NODE_EXTRA_CA_CERTS NODE_OPTIONS; exec "$1" "$2" "$3" "$4" "$ready" "$5" "$6" "$result.limit" 3>&-) &
   bridge_pid=$!
   tries=0
   while [ ! -e "$ready" ] && [ $tries -lt 500 ] && kill -0 "$bridge_pid" 2>/dev/null; do
