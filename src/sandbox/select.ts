@@ -52,7 +52,9 @@ export const selectBackend = async (options: {
   }
   const { launcher, capture } = found
   const entries = await readdir(options.prefix).catch(() => [])
-  const realHome = options.env['HOME'] ?? safeHome()
+  // A home that does not exist (service accounts: /nonexistent) has nothing to hide, and no mount point.
+  const home = options.env['HOME'] ?? safeHome()
+  const realHome = home !== undefined && existsSync(home) ? home : undefined
   return {
     backend: {
       kind: 'namespace',
