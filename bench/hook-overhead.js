@@ -255,19 +255,19 @@ async function recordInvocation (tmp, backend, runHook) {
   const cwd = (await readFile(cwdFile, 'utf8')).trim()
   const sep = argv.findIndex((a, i) => a === '--' && argv[i - 2] === '--chdir')
   if (sep < 0) throw new Error('recorded bwrap argv has no `--chdir <dir> --` before the init')
-  // ns-init.sh <result> <script> <fsize> <drop> [<node> <bridge.js> <port> <socket> <mode> <pids-max>]
+  // ns-init.sh <result> <script> <fsize> <drop> <trace> [<node> <bridge.js> <port> <socket> <mode> <pids-max>]
   return { options: argv.slice(0, sep + 1), init: argv.slice(sep + 1), env, cwd }
 }
 
 /** The ladder: each step adds one layer of the product's invocation; the delta is that layer's cost. */
 function ladderSteps (recorded, bwrap, inProcess) {
   const { options, init, env, cwd } = recorded
-  // init: /bin/sh ns-init.sh <result> <script> <fsize> <drop> [<node> <bridge.js> <port> <socket> <mode> <pids-max>]
+  // init: /bin/sh ns-init.sh <result> <script> <fsize> <drop> <trace> [<node> <bridge.js> <port> <socket> <mode> <pids-max>]
   const [shell, nsInit, resultFile, ...rest] = init
-  if (!/ns-init\.sh$/.test(nsInit ?? '') || path.basename(resultFile ?? '') !== '.safe-install-ns-result' || rest.length !== 9) {
+  if (!/ns-init\.sh$/.test(nsInit ?? '') || path.basename(resultFile ?? '') !== '.safe-install-ns-result' || rest.length !== 10) {
     throw new Error(`recorded init is not the expected ns-init.sh call with a bridge: ${init.join(' ')}`)
   }
-  const withoutBridge = [shell, nsInit, resultFile, ...rest.slice(0, 3)]
+  const withoutBridge = [shell, nsInit, resultFile, ...rest.slice(0, 4)]
   const spawnOpts = { env, cwd, detached: true }
   const run = (args) => async () => {
     // Only the hook's own result files: a ready file left by the previous replay would let ns-init skip waiting for the bridge.
