@@ -31,7 +31,9 @@ if [ $# -ge 6 ]; then
   done
 fi
 set --
+tracer_bin=
 if [ "$trace" != - ]; then
+  tracer_bin=${trace%%	*}
   old_ifs=$IFS
   IFS=$(printf '\t')
   set -f
@@ -59,6 +61,9 @@ if [ -e "$result.limit" ]; then
   read -r limit < "$result.limit"
   echo "limit $limit" >> "$result"
 fi
+# The tracer (strace -D: not our child, and not the hook's) is not a leftover: it is let finish
+# writing what it saw once the leftovers are gone, then stopped.
+tracers=
 for dir in /proc/[0-9]*; do
   pid=${dir#/proc/}
   if [ "$pid" = 1 ] || [ "$pid" = $$ ]; then continue; fi
@@ -70,7 +75,19 @@ for dir in /proc/[0-9]*; do
   if [ -z "$state" ] || [ "$state" = Z ]; then continue; fi
   name=
   read -r name < "$dir/comm" 2>/dev/null
+  if [ -n "$tracer_bin" ] && [ "$name" = strace ] && [ "$(readlink "$dir/exe" 2>/dev/null)" = "$tracer_bin" ]; then
+    tracers="$tracers $pid"
+    continue
+  fi
   kill -9 "$pid" 2>/dev/null
   echo "$pid $name" >> "$result"
+done
+for pid in $tracers; do
+  tries=0
+  while kill -0 "$pid" 2>/dev/null && [ $tries -lt 200 ]; do
+    sleep 0.01
+    tries=$((tries + 1))
+  done
+  kill -9 "$pid" 2>/dev/null
 done
 exit $code

@@ -63,6 +63,8 @@ export interface ScriptOutcome {
   readonly escaped?: readonly EscapedProcess[]
   /** A sandbox limit the hook ran into (it was killed for it). */
   readonly limit?: ResourceLimit
+  /** What the tracer saw the hook do, already as findings. */
+  readonly traced?: readonly Finding[]
 }
 
 export interface ResourceLimit {

@@ -70,6 +70,7 @@ export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
         evidence: { ...evidence, processes: outcome.escaped.map((p) => ({ pid: p.pid, command: p.command })) },
       })
     }
+    findings.push(...(outcome.traced ?? []))
   }
   return findings
 }

@@ -13,7 +13,9 @@ import { runInvocation } from './run-script.js'
 import { FILE_SIZE_MAX_BYTES, OUTPUT_LIMIT_BYTES, PIDS_MAX, type Invocation, type SandboxSpec } from './spec.js'
 import type { SandboxSession } from './session.js'
 import type { PackageGrant } from '../policy/policy.js'
-import type { EscapedProcess, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
+import type { EscapedProcess, Finding, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
+import { createTraceCollector, loadTraceRules, type TraceRules } from '../trace/collector.js'
+import { createStraceParser } from '../trace/strace-parser.js'
 
 /** How hooks are contained this run, chosen once by the probe. */
 export type HookBackend =
@@ -43,6 +45,8 @@ export type HookBackend =
       readonly runtimeDirs: readonly string[]
       readonly credentialFiles: readonly string[]
       readonly nodeGypDevdir: string | undefined
+      /** strace and its options (output on fd 3); undefined when the probe found no usable strace. */
+      readonly tracer: { readonly argv: readonly string[] } | undefined
       /** Transparent capture (DNS stub, ports 80/443 handed to the proxy); undefined when the probe found it cannot run. */
       readonly capture: {
         readonly unshare: string
@@ -134,8 +138,12 @@ const runContained = async (
   const address = run.egress?.proxy.address()
   const scratch = context.backend.kind === 'namespace' && context.backend.launcher.kind === 'unshare'
     ? await context.session.newTmpDir(`${task.pkg.name}-root`) : undefined
+  const { backend } = context
+  const tracing = backend.kind === 'namespace' && backend.tracer !== undefined && run.egress !== undefined
+    ? startTrace(task, grant, context, tmp, backend) : undefined
   const invocation = buildInvocation(task, grant, context, spec, {
     tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined, scratch,
+    trace: tracing?.argv,
   })
   const result = await runInvocation(invocation, {
     sweep: context.backend.kind !== 'namespace',
@@ -144,6 +152,7 @@ const runContained = async (
     killGraceMs: 3000,
     marker: `npm_lifecycle_id=${markerValue}`,
     track: context.track,
+    ...(tracing === undefined ? {} : { trace: { fifo: join(await context.session.newTmpDir(`${task.pkg.name}-trace`), 'trace'), sink: tracing.push } }),
     ...(task.pkg.isRoot && context.echoRoot !== undefined
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
@@ -165,6 +174,7 @@ const runContained = async (
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
     ...(escaped.length === 0 ? {} : { escaped }),
     ...(limit === undefined ? {} : { limit }),
+    ...(tracing === undefined ? {} : { traced: tracing.finish() }),
   }
 }
 
@@ -238,6 +248,42 @@ const buildInvocation = (
     }
   }
 }
+
+/** One hook's tracer: the parser fed from fd 3 and the collector that turns its events into findings. */
+const startTrace = (
+  task: ScriptTask,
+  grant: PackageGrant,
+  context: HookContext,
+  tmp: string,
+  backend: Extract<HookBackend, { kind: 'namespace' }>,
+): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => Finding[] } | undefined => {
+  if (backend.tracer === undefined) return undefined
+  const home = context.session.home
+  const collector = createTraceCollector({
+    pkg: { name: task.pkg.name, version: task.pkg.version, location: task.pkg.location },
+    event: task.event,
+    cwd: task.cwd,
+    projectDir: backend.projectDir,
+    packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+    hookTmp: tmp,
+    decoyHome: home,
+    realHome: backend.realHome,
+    writable: [...grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)), ...(backend.nodeGypDevdir === undefined ? [] : [backend.nodeGypDevdir])],
+    proxyPort: BRIDGE_PORT,
+  }, TRACE_CATALOG())
+  const parser = createStraceParser(collector.onEvent)
+  return {
+    argv: backend.tracer.argv,
+    push: (chunk) => parser.push(chunk),
+    finish: () => {
+      parser.end()
+      return collector.findings()
+    },
+  }
+}
+
+let traceRules: TraceRules | undefined
+const TRACE_CATALOG = (): TraceRules => (traceRules ??= loadTraceRules())
 
 /** ulimit -f counts 512-byte blocks. */
 const FILE_SIZE_BLOCKS = FILE_SIZE_MAX_BYTES / 512

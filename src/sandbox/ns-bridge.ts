@@ -15,6 +15,7 @@ import { createSocket } from 'node:dgram'
 import { readdirSync, writeFileSync } from 'node:fs'
 import { Agent, createServer as createHttpServer, request, type IncomingMessage, type ServerResponse } from 'node:http'
 import { connect, createServer, type Server, type Socket } from 'node:net'
+import { hostname } from 'node:os'
 import { buildDnsAnswer, dnsTypeName, LoopbackNames, parseDnsQuery } from './capture/dns-wire.js'
 import { CAPTURE_PORTS, DNS_LOG_PATH, type DnsLogEntry } from './capture/protocol.js'
 import { MAX_HELLO_BYTES, readSni } from './capture/tls-sni.js'
@@ -52,6 +53,7 @@ const listen = (server: Server, port: number, host: string): Promise<void> =>
 const proxyServer = createServer((client) => pipeBoth(client, connect(socketPath)))
 
 const names = new LoopbackNames()
+const OWN_NAME = hostname().toLowerCase()
 const logAgent = new Agent({ keepAlive: true, maxSockets: 1 })
 
 /** Tell the proxy about a query, then answer; the answer waits so no query goes unrecorded. */
@@ -72,6 +74,11 @@ const startDnsStub = (): Promise<void> =>
     udp.on('message', (message, peer) => {
       const query = parseDnsQuery(message)
       if (query === null) return
+      // The sandbox's own host name is this machine: loopback, and not a lookup worth reporting.
+      if (query.name.toLowerCase() === OWN_NAME) {
+        udp.send(buildDnsAnswer(query, query.type === 1 ? { address: '127.0.0.1' } : {}), peer.port, peer.address)
+        return
+      }
       const opcode = (query.flags >> 11) & 0xf
       const address = opcode === 0 && query.qclass === 1 && query.type === 1 ? names.addressFor(query.name.toLowerCase()) : null
       const answer = opcode !== 0 ? buildDnsAnswer(query, { rcode: 'notimp' })

@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream'
+import { closeSync, constants, openSync } from 'node:fs'
+import { Socket } from 'node:net'
 import { execa } from 'execa'
 import { findLeftovers, killAll } from './process-sweep.js'
 import { OutputTail } from './output-tail.js'
@@ -17,8 +18,12 @@ export interface RunLimits {
   readonly track?: { readonly add: (pid: number) => void; readonly remove: (pid: number) => void }
   /** Called with every output chunk as it arrives (for the project's own scripts, shown live like npm). */
   readonly echo?: (chunk: Buffer) => void
-  /** When set, the process gets a pipe as fd 3 (the tracer's output) and every chunk read from it comes here. */
-  readonly trace?: (chunk: Buffer) => void
+  /**
+   * When set, the process gets the write end of a FIFO (at `fifo`, in a directory the hook cannot
+   * see) as fd 3, for the tracer's output; every chunk read from it goes to `sink`. A FIFO, not
+   * the socketpair node uses for stdio: strace reopens /dev/fd/3, which a socket refuses.
+   */
+  readonly trace?: { readonly fifo: string; readonly sink: (chunk: Buffer) => void }
 }
 
 export interface ProcessResult {
@@ -39,13 +44,15 @@ export interface ProcessResult {
 export const runInvocation = async (invocation: Invocation, limits: RunLimits): Promise<ProcessResult> => {
   const started = performance.now()
   const tail = new OutputTail(limits.outputLimit)
+  const fifo = limits.trace === undefined ? undefined : await openTraceFifo(limits.trace.fifo)
   const child = execa(invocation.file, [...invocation.args], {
     cwd: invocation.cwd,
     env: invocation.env,
     extendEnv: false,
     detached: true,
     cleanup: true,
-    stdio: limits.trace === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', 'pipe'],
+    // execa passes a file descriptor number through to the child as is.
+    stdio: (fifo === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', 'pipe', 'pipe', fifo.writeFd]) as ['ignore', 'pipe', 'pipe'],
     buffer: false,
     reject: false,
     windowsHide: true,
@@ -56,11 +63,12 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
   }
   child.stdout?.on('data', take)
   child.stderr?.on('data', take)
-  const extraStreams = child.stdio as unknown as ReadonlyArray<Readable | null | undefined>
-  const traceStream = limits.trace === undefined ? undefined : extraStreams[3]
-  const traced = traceStream === undefined || traceStream === null ? Promise.resolve() : new Promise<void>((resolve) => {
-    traceStream.on('data', (chunk: Buffer) => limits.trace?.(chunk))
-    traceStream.once('close', resolve)
+  // Our copy of the write end goes: the end of file then comes when the sandbox's copies close.
+  if (fifo !== undefined) closeSync(fifo.writeFd)
+  const traceStream = fifo?.reader
+  const traced = traceStream === undefined ? Promise.resolve() : new Promise<void>((resolve) => {
+    traceStream.on('data', (chunk: Buffer) => limits.trace?.sink(chunk))
+    traceStream.once('close', () => resolve())
     traceStream.once('error', () => resolve())
   })
   const leader = child.pid
@@ -91,7 +99,7 @@ export const runInvocation = async (invocation: Invocation, limits: RunLimits): 
   if (settled === undefined) {
     child.stdout?.destroy()
     child.stderr?.destroy()
-    extraStreams[3]?.destroy()
+    traceStream?.destroy()
   }
   const spawnError = settled?.failed === true && settled.exitCode === undefined && settled.signal === undefined
     ? settled.shortMessage
@@ -116,3 +124,11 @@ const signalGroup = (leader: number, signal: NodeJS.Signals): void => {
 }
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms).unref())
+
+/** A FIFO for the tracer: our reading end (non-blocking, as a stream) and a blocking write end for the child. */
+const openTraceFifo = async (path: string): Promise<{ readonly reader: Socket; readonly writeFd: number }> => {
+  await execa('mkfifo', ['-m', '600', path])
+  const readFd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK)
+  const writeFd = openSync(path, constants.O_WRONLY)
+  return { reader: new Socket({ fd: readFd, readable: true, writable: false }), writeFd }
+}

@@ -5,7 +5,8 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SafeInstallError } from '../errors.js'
 import type { IsolationInfo } from '../types.js'
-import { probeBwrap, probeUnshare, type CaptureProbe } from './backends/probe.js'
+import { probeBwrap, probeStrace, probeUnshare, type CaptureProbe } from './backends/probe.js'
+import { TRACED_SYSCALLS } from '../trace/collector.js'
 import { homeCredentialPaths, SANDBOX_EXEC } from './backends/seatbelt.js'
 import type { HookBackend } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
@@ -51,6 +52,7 @@ export const selectBackend = async (options: {
     return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: found.reason, fix: found.fix } }
   }
   const { launcher, capture } = found
+  const tracer = await probeStrace(options.env)
   const entries = await readdir(options.prefix).catch(() => [])
   // A home that does not exist (service accounts: /nonexistent) has nothing to hide, and no mount point.
   const home = options.env['HOME'] ?? safeHome()
@@ -71,11 +73,12 @@ export const selectBackend = async (options: {
         ...projectSecretFiles(options.prefix, entries),
       ].filter((file) => existsSync(file)),
       nodeGypDevdir: options.nodeGypDevdir,
+      tracer: tracer.kind === 'strace' ? { argv: straceArgv(tracer.strace, tracer.seccomp) } : undefined,
       capture: capture.kind === 'available'
         ? { unshare: capture.unshare, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, resolvConf: resolvConfPath() }
         : undefined,
     },
-    isolation: { ...NAMESPACE, backend: launcher.kind },
+    isolation: { ...NAMESPACE, backend: launcher.kind, tracer: tracer.kind === 'strace' ? 'strace' : 'none' },
     ...(capture.kind === 'available' ? {} : {
       degraded: {
         reason: `transparent capture is off, so clients that ignore the proxy variables get no network at all: ${capture.reason}`,
@@ -84,6 +87,12 @@ export const selectBackend = async (options: {
     }),
   }
 }
+
+/** strace for one hook: detached (-D: the hook stays the init's child, so it ends when the hook's own process does), follow forks, quiet, fds and cwd decoded (-y), epoch times, long strings, only the calls the rules read (`?`: absent on this architecture is fine). */
+export const straceArgv = (strace: string, seccomp: boolean): string[] => [
+  strace, '-D', '-f', '-qq', '-y', '-ttt', '-s', '4096', '-e', 'signal=none',
+  '-e', `trace=${TRACED_SYSCALLS.map((name) => `?${name}`).join(',')}`, ...(seccomp ? ['--seccomp-bpf'] : []),
+]
 
 type Launcher = Extract<HookBackend, { kind: 'namespace' }>['launcher']
 

@@ -256,10 +256,10 @@ const at = (event: StraceEvent, dirIndex: number, pathIndex: number): TracedPath
 export const pathArgs = (event: StraceEvent): TracedPath[] => {
   switch (event.syscall) {
     case 'open': case 'creat': case 'stat': case 'lstat': case 'access': case 'truncate': case 'chmod':
-    case 'unlink': case 'execve': case 'readlink':
+    case 'unlink': case 'execve': case 'readlink': case 'mkdir': case 'rmdir':
       return at(event, -1, 0)
     case 'openat': case 'openat2': case 'newfstatat': case 'fstatat64': case 'statx': case 'faccessat': case 'faccessat2':
-    case 'unlinkat': case 'fchmodat': case 'execveat': case 'readlinkat':
+    case 'unlinkat': case 'fchmodat': case 'execveat': case 'readlinkat': case 'mkdirat':
       return at(event, 0, 1)
     case 'rename': case 'link': case 'symlink':
       return [...at(event, -1, 0), ...at(event, -1, 1)]

@@ -78,9 +78,25 @@ describe('containment of an approved hostile hook', () => {
       run = await install(label, env())
     })
 
-    it('records that the namespace sandbox was in force', () => {
-      expect(run.code).toBe(0)
-      expect(run.report.isolation).toMatchObject({ backend: name, network: 'namespace', filesystem: 'namespace', pid: 'namespace' })
+    it('records that the namespace sandbox and the tracer were in force', () => {
+      expect(run.report.isolation).toMatchObject({ backend: name, network: 'namespace', filesystem: 'namespace', pid: 'namespace', tracer: 'strace' })
+    })
+
+    it('reports every attempt, on the hostile package and hook only (exit 1)', () => {
+      expect(run.code).toBe(1)
+      const errors = run.report.findings.filter((f) => f.severity === 'error')
+      expect(errors.every((f) => f.package.name === 'escape-artist' && f.event === 'postinstall')).toBe(true)
+      const seen = (rule: string, subject: RegExp): boolean => errors.some((f) => f.rule === rule && subject.test(String(f.evidence['path'] ?? f.evidence['address'] ?? '')))
+      expect(seen('credential-read', /\/project\/\.npmrc$/), 'project .npmrc').toBe(true)
+      expect(seen('credential-read', /^\/proc\/\d+\/environ$/), '/proc environ').toBe(true)
+      expect(seen('persistence', /\/\.bashrc$/), '.bashrc').toBe(true)
+      expect(seen('persistence', /\/\.github\/workflows/), 'workflow').toBe(true)
+      expect(seen('package-tamper', /node_modules\/benign-postinstall\/index\.js$/), 'other package').toBe(true)
+      expect(seen('package-tamper', /\/project\/package\.json$/), 'manifest').toBe(true)
+      expect(seen('direct-connection', /^127\.0\.0\.1$/), 'tcp4').toBe(true)
+      expect(seen('direct-connection', /^::1$/), 'tcp6').toBe(true)
+      const tcp = errors.find((f) => f.rule === 'direct-connection' && f.evidence['address'] === '127.0.0.1')
+      expect(tcp?.evidence).toMatchObject({ port: tcpPort, syscall: expect.any(String), pid: expect.any(Number) })
     })
 
     it('cannot read the project .npmrc or the real home, even by absolute path or passwd', () => {

