@@ -3,9 +3,10 @@ import { posix } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import type { Severity } from '../types.js'
 
-const POLICIES_DIR = new URL('../../policies/', import.meta.url)
+/** The tracer's catalogues (kept apart from the policy presets next to them). */
+const POLICIES_DIR = new URL('../../policies/trace/', import.meta.url)
 
-/** One entry of policies/sensitive-paths.json (schema: policies/sensitive-paths.schema.json). */
+/** One entry of policies/trace/sensitive-paths.json (schema: policies/trace/sensitive-paths.schema.json). */
 export interface SensitivePathEntry {
   readonly id: string
   readonly kind: 'credential' | 'persistence' | 'tamper'
@@ -97,7 +98,7 @@ const globSource = (pattern: string): string => {
   let source = escapeRegExp(anchor)
   for (const segment of segments) {
     if (segment === '**') source += '(?:/[^/]+)*'
-    else if (segment.includes('**')) throw new Error(`policies/sensitive-paths.json: "${pattern}": ** must be a whole path segment`)
+    else if (segment.includes('**')) throw new Error(`policies/trace/sensitive-paths.json: "${pattern}": ** must be a whole path segment`)
     else source += `/${segment.split('*').map(escapeRegExp).join('[^/]*')}`
   }
   return source
@@ -109,7 +110,7 @@ const anyOf = (patterns: readonly string[]): RegExp => new RegExp(`^(?:${pattern
 export const compilePathRules = (file: SensitivePathsFile): PathRules => {
   const seen = new Set<string>()
   const entries = file.entries.map((entry) => {
-    if (seen.has(entry.id)) throw new Error(`policies/sensitive-paths.json: duplicate id "${entry.id}"`)
+    if (seen.has(entry.id)) throw new Error(`policies/trace/sensitive-paths.json: duplicate id "${entry.id}"`)
     seen.add(entry.id)
     const exclude = entry.exclude === undefined || entry.exclude.length === 0 ? undefined : anyOf(entry.exclude)
     return { entry, match: anyOf(entry.patterns), exclude }
@@ -117,7 +118,7 @@ export const compilePathRules = (file: SensitivePathsFile): PathRules => {
   return { entries }
 }
 
-/** Load and compile policies/sensitive-paths.json, validated against its schema. */
+/** Load and compile policies/trace/sensitive-paths.json, validated against its schema. */
 export const loadPathRules = (dir: URL = POLICIES_DIR): PathRules =>
   compilePathRules(readPolicyData<SensitivePathsFile>('sensitive-paths.json', 'sensitive-paths.schema.json', dir))
 

@@ -5,7 +5,7 @@ import { readPolicyData } from './path-rules.js'
 /** `none`: the program is not a finding (unless a case says otherwise). */
 export type SpawnSeverity = Severity | 'none'
 
-/** A case of policies/notable-programs.json: every condition given must hold. */
+/** A case of policies/trace/notable-programs.json: every condition given must hold. */
 export interface ProgramCase {
   /** Each regex must match at least one argument. */
   readonly args?: readonly string[]
@@ -17,7 +17,7 @@ export interface ProgramCase {
   readonly description: string
 }
 
-/** One entry of policies/notable-programs.json (schema: policies/notable-programs.schema.json). */
+/** One entry of policies/trace/notable-programs.json (schema: policies/trace/notable-programs.schema.json). */
 export interface NotableProgramEntry {
   readonly id: string
   /** Executable basenames (`*` globs); the first is the canonical name. */
@@ -68,7 +68,7 @@ const regex = (source: string, where: string): RegExp => {
   try {
     return new RegExp(source, 'u')
   } catch (error) {
-    throw new Error(`policies/notable-programs.json: ${where}: bad regular expression`, { cause: error })
+    throw new Error(`policies/trace/notable-programs.json: ${where}: bad regular expression`, { cause: error })
   }
 }
 
@@ -85,10 +85,10 @@ export const compileProgramRules = (file: NotableProgramsFile): ProgramRules => 
   const ids = new Set<string>()
   const names = new Set<string>()
   const entries = file.programs.map((entry) => {
-    if (ids.has(entry.id)) throw new Error(`policies/notable-programs.json: duplicate id "${entry.id}"`)
+    if (ids.has(entry.id)) throw new Error(`policies/trace/notable-programs.json: duplicate id "${entry.id}"`)
     ids.add(entry.id)
     for (const name of entry.programs) {
-      if (names.has(name)) throw new Error(`policies/notable-programs.json: "${name}" is listed twice`)
+      if (names.has(name)) throw new Error(`policies/trace/notable-programs.json: "${name}" is listed twice`)
       names.add(name)
     }
     const scripts = entry.scripts === undefined || entry.scripts.length === 0 ? undefined
@@ -103,7 +103,7 @@ export const compileProgramRules = (file: NotableProgramsFile): ProgramRules => 
   return { entries }
 }
 
-/** Load and compile policies/notable-programs.json, validated against its schema. */
+/** Load and compile policies/trace/notable-programs.json, validated against its schema. */
 export const loadProgramRules = (dir?: URL): ProgramRules =>
   compileProgramRules(readPolicyData<NotableProgramsFile>('notable-programs.json', 'notable-programs.schema.json', dir))
 

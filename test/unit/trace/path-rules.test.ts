@@ -324,7 +324,7 @@ describe('writes that are fine', () => {
 })
 
 describe('the shipped catalogue', () => {
-  const file = JSON.parse(readFileSync(new URL('../../../policies/sensitive-paths.json', import.meta.url), 'utf8')) as SensitivePathsFile
+  const file = JSON.parse(readFileSync(new URL('../../../policies/trace/sensitive-paths.json', import.meta.url), 'utf8')) as SensitivePathsFile
 
   it('has unique ids and every kind', () => {
     const ids = file.entries.map((e) => e.id)
@@ -351,7 +351,7 @@ describe('loadPathRules', () => {
 
   const loadWith = (data: unknown): void => {
     dir = mkdtempSync(join(tmpdir(), 'si-paths-'))
-    copyFileSync(new URL('../../../policies/sensitive-paths.schema.json', import.meta.url), join(dir, 'sensitive-paths.schema.json'))
+    copyFileSync(new URL('../../../policies/trace/sensitive-paths.schema.json', import.meta.url), join(dir, 'sensitive-paths.schema.json'))
     writeFileSync(join(dir, 'sensitive-paths.json'), JSON.stringify(data))
     loadPathRules(pathToFileURL(`${dir}/`))
   }

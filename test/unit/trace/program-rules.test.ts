@@ -222,7 +222,7 @@ describe('identifyProgram', () => {
 })
 
 describe('the shipped catalogue', () => {
-  const file = JSON.parse(readFileSync(new URL('../../../policies/notable-programs.json', import.meta.url), 'utf8')) as NotableProgramsFile
+  const file = JSON.parse(readFileSync(new URL('../../../policies/trace/notable-programs.json', import.meta.url), 'utf8')) as NotableProgramsFile
 
   it('compiles with unique ids and program names', () => {
     expect(rules.entries).toHaveLength(file.programs.length)
@@ -246,7 +246,7 @@ describe('loadProgramRules', () => {
 
   const loadWith = (data: unknown): void => {
     dir = mkdtempSync(join(tmpdir(), 'si-programs-'))
-    copyFileSync(new URL('../../../policies/notable-programs.schema.json', import.meta.url), join(dir, 'notable-programs.schema.json'))
+    copyFileSync(new URL('../../../policies/trace/notable-programs.schema.json', import.meta.url), join(dir, 'notable-programs.schema.json'))
     writeFileSync(join(dir, 'notable-programs.json'), JSON.stringify(data))
     loadProgramRules(pathToFileURL(`${dir}/`))
   }
