@@ -267,6 +267,9 @@ function ladderSteps (recorded, bwrap, inProcess) {
   if (!/ns-init\.sh$/.test(nsInit ?? '') || path.basename(resultFile ?? '') !== '.safe-install-ns-result' || rest.length !== 10) {
     throw new Error(`recorded init is not the expected ns-init.sh call with a bridge: ${init.join(' ')}`)
   }
+  // The replayed steps run without the tracer (it needs the FIFO runHook passes as fd 3): the
+  // runHook variants above include it, so their total minus this ladder is the tracer's share.
+  rest[3] = '-'
   const withoutBridge = [shell, nsInit, resultFile, ...rest.slice(0, 4)]
   const spawnOpts = { env, cwd, detached: true }
   const run = (args) => async () => {
@@ -292,7 +295,7 @@ function ladderSteps (recorded, bwrap, inProcess) {
     { key: 'bwrapTrue', label: 'bwrap (product argv) → true', adds: 'namespaces + mount set-up alone', run: run([...options, 'true']) },
     { key: 'bwrapNode', label: 'bwrap (product argv) → node -e 0', adds: 'bwrap around node, vs bare node', base: 'node', run: run([...options, process.execPath, '-e', '0']) },
     { key: 'init', label: 'bwrap → ns-init.sh, no bridge', adds: 'init, nested user namespace, sweep', base: 'bwrapNode', run: run([...options, ...withoutBridge]) },
-    { key: 'bridge', label: 'bwrap → ns-init.sh + ns-bridge (recorded)', adds: 'the in-namespace bridge (a 2nd node)', base: 'init', run: run([...options, ...init]) },
+    { key: 'bridge', label: 'bwrap → ns-init.sh + ns-bridge (recorded)', adds: 'the in-namespace bridge (a 2nd node)', base: 'init', run: run([...options, shell, nsInit, resultFile, ...rest]) },
     { key: 'proxy', label: 'startHookEgress + close (in process)', adds: 'per-hook proxy on a unix socket', run: inProcess.proxy },
     { key: 'shim', label: 'broker script shell → stub handler', adds: 'paid per hook in a real install, outside runHook', run: inProcess.shim },
   ]
