@@ -90,7 +90,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
 
   const resolve = (tp: TracedPath): string => {
     if (isAbsolute(tp.path)) return normalize(tp.path)
-    return normalize(join(dirOf(tp.dirfd) ?? scope.cwd, tp.path))
+    return normalize(join(tp.dir ?? dirOf(tp.dirfd) ?? scope.cwd, tp.path))
   }
 
 
