@@ -75,9 +75,14 @@ for dir in /proc/[0-9]*; do
   if [ -z "$state" ] || [ "$state" = Z ]; then continue; fi
   name=
   read -r name < "$dir/comm" 2>/dev/null
-  if [ -n "$tracer_bin" ] && [ "$name" = strace ] && [ "$(readlink "$dir/exe" 2>/dev/null)" = "$tracer_bin" ]; then
-    tracers="$tracers $pid"
-    continue
+  if [ -n "$tracer_bin" ] && [ "$name" = strace ]; then
+    # Ours when it runs our strace binary; an unreadable exe means it is exiting already (the race
+    # with its own exit), which is no leftover either.
+    exe=$(readlink "$dir/exe" 2>/dev/null)
+    if [ "$exe" = "$tracer_bin" ] || [ -z "$exe" ]; then
+      tracers="$tracers $pid"
+      continue
+    fi
   fi
   kill -9 "$pid" 2>/dev/null
   echo "$pid $name" >> "$result"
