@@ -129,6 +129,7 @@ async function main () {
     if (none.backend.kind !== 'none') throw new Error(`expected the none backend, got ${none.backend.kind}`)
     const unshare = await select({ ...process.env, SAFE_INSTALL_BWRAP: '/nonexistent' }, false)
     const capture = namespace.backend.capture !== undefined
+    const traced = namespace.backend.tracer !== undefined
 
     session = await mods.openSandboxSession({ registryUrl: 'http://127.0.0.1:9/' })
     const events = []
@@ -160,7 +161,7 @@ async function main () {
 
     const variants = [
       { key: 'bare', label: 'bare `node -e 0`', run: spawnOk(process.execPath, ['-e', '0']) },
-      { key: 'bwrap', label: `runHook, bwrap${capture ? ' + capture' : ''} + proxy`, run: hook(namespace.backend) },
+      { key: 'bwrap', label: `runHook, bwrap${capture ? ' + capture' : ''} + proxy${traced ? ' + strace' : ''}`, run: hook(namespace.backend) },
       { key: 'none', label: 'runHook, none backend + proxy', run: hook(none.backend) },
     ]
     if (unshare.backend.kind === 'namespace' && unshare.backend.launcher.kind === 'unshare') {
@@ -171,7 +172,7 @@ async function main () {
     const machine = machineInfo({ tools: `${toolVersion(namespace.backend.launcher.bwrap) ?? 'bwrap ?'}${caCerts}` })
     console.log(`safe-install hook-overhead bench: ${runs} timed runs per variant (+${warmup} warm-up), interleaved`)
     console.log(`machine: ${machine.cpu}, ${machine.os}, node ${machine.node}, ${machine.tools}`)
-    console.log(`backend: ${namespace.backend.launcher.kind} at ${namespace.backend.launcher.bwrap}, capture ${capture ? 'on' : 'off'}`)
+    console.log(`backend: ${namespace.backend.launcher.kind} at ${namespace.backend.launcher.bwrap}, capture ${capture ? 'on' : 'off'}, tracer ${traced ? 'strace' : 'none'}`)
 
     const main = await measure(variants, runs, warmup, 'hook')
     const bare = main.bare
@@ -205,7 +206,7 @@ async function main () {
     console.log(`\n${result.verdictText}`)
 
     if (!opts['no-docs']) {
-      const file = await writeDocsSection('hook-overhead', docsBody({ when: new Date(), machine, runs, warmup, capture, result, ladder }))
+      const file = await writeDocsSection('hook-overhead', docsBody({ when: new Date(), machine, runs, warmup, capture, traced, result, ladder }))
       console.log(`updated ${path.relative(process.cwd(), file) || file}`)
     }
     return 0
@@ -316,7 +317,7 @@ function summarize (variants, samples, bare) {
   })
   const byKey = Object.fromEntries(rows.map(r => [r.key, r]))
   const met = byKey.bwrap.overhead <= TARGET_MS
-  const verdictText = `per-hook overhead of the sandbox (bwrap + proxy) over bare node: ${signed(byKey.bwrap.overhead)} ms median ` +
+  const verdictText = `per-hook overhead of the sandbox (bwrap + proxy${byKey.bwrap.label.includes('strace') ? ' + strace' : ''}) over bare node: ${signed(byKey.bwrap.overhead)} ms median ` +
     `(target ≤ ${TARGET_MS} ms: ${met ? 'met' : 'NOT met'}); none backend + proxy: ${signed(byKey.none.overhead)} ms`
   return { rows, byKey, met, verdictText }
 }
@@ -330,7 +331,7 @@ function ladderRows (ladder) {
   })
 }
 
-function docsBody ({ when, machine, runs, warmup, capture, result, ladder }) {
+function docsBody ({ when, machine, runs, warmup, capture, traced, result, ladder }) {
   const { byKey, met } = result
   const lines = [
     `## Per-hook overhead — ${signed(byKey.bwrap.overhead)} ms median over bare node (target ≤ ${TARGET_MS} ms: ${met ? 'met' : 'NOT met'})`,
@@ -339,7 +340,7 @@ function docsBody ({ when, machine, runs, warmup, capture, result, ladder }) {
     '',
     ...machineLines(when, machine),
     `- Ran: ${runs} timed runs per variant after ${warmup} warm-up runs, interleaved (run i starts with variant i mod n); ` +
-      `wall clock from spawn (or the \`runHook\` call) to exit, in the bench process. Backend chosen by \`selectBackend\`: bwrap, capture ${capture ? 'on' : 'off'}; ` +
+      `wall clock from spawn (or the \`runHook\` call) to exit, in the bench process. Backend chosen by \`selectBackend\`: bwrap, capture ${capture ? 'on' : 'off'}, tracer ${traced ? 'strace' : 'none'}; ` +
       'every runHook call starts and closes its own egress proxy. The hook is `node -e 0`, makes no connection.',
     '',
     markdownTable(['Variant', 'Median (ms)', 'p90 (ms)', 'Min (ms)', 'Overhead vs bare (median)'], ['l', 'r', 'r', 'r', 'r'],

@@ -201,13 +201,13 @@ const buildInvocation = (
     case 'sandbox-exec': {
       const home = context.session.home
       return buildSeatbeltInvocation(spec, {
-        packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+        packageDir: packageDirOf(task, backend.projectDir),
         projectDir: backend.projectDir,
         hookTmp: paths.tmp,
         decoyHome: home,
         realHome: backend.realHome,
         runtimeDirs: backend.runtimeDirs,
-        writeGrants: grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)),
+        writeGrants: writeGrants(grant, home),
         credentialPaths: backend.credentialFiles,
         // Other hooks' tmp dirs; this hook's own tmp and the decoy home are allowed again by the profile.
         hiddenDirs: [context.session.root],
@@ -217,14 +217,14 @@ const buildInvocation = (
     case 'namespace': {
       const home = context.session.home
       const layout = planMounts({
-        packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+        packageDir: packageDirOf(task, backend.projectDir),
         projectDir: backend.projectDir,
         hookTmp: paths.tmp,
         decoyHome: home,
         realHome: backend.realHome,
         runtimeDirs: backend.runtimeDirs,
         credentialFiles: backend.credentialFiles,
-        writeGrants: grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)),
+        writeGrants: writeGrants(grant, home),
         nodeGypDevdir: backend.nodeGypDevdir,
         proxySocketDir: paths.proxySocket === undefined ? undefined : dirname(paths.proxySocket),
       })
@@ -249,6 +249,12 @@ const buildInvocation = (
   }
 }
 
+/** The directory a hook may write: its package's own, or the project for the project's own scripts. */
+const packageDirOf = (task: ScriptTask, projectDir: string): string => (task.pkg.isRoot ? projectDir : task.cwd)
+
+/** The policy's `write` grants of a package, `~` meaning the decoy home. */
+const writeGrants = (grant: PackageGrant, home: string): string[] => grant.write.map((path) => path.replace(/^~(?=$|\/)/, home))
+
 /** One hook's tracer: the parser fed from fd 3 and the collector that turns its events into findings. */
 const startTrace = (
   task: ScriptTask,
@@ -264,11 +270,11 @@ const startTrace = (
     event: task.event,
     cwd: task.cwd,
     projectDir: backend.projectDir,
-    packageDir: task.pkg.isRoot ? backend.projectDir : task.cwd,
+    packageDir: packageDirOf(task, backend.projectDir),
     hookTmp: tmp,
     decoyHome: home,
     realHome: backend.realHome,
-    writable: [...grant.write.map((path) => path.replace(/^~(?=$|\/)/, home)), ...(backend.nodeGypDevdir === undefined ? [] : [backend.nodeGypDevdir])],
+    writable: [...writeGrants(grant, home), ...(backend.nodeGypDevdir === undefined ? [] : [backend.nodeGypDevdir])],
     proxyPort: BRIDGE_PORT,
   }, TRACE_CATALOG())
   const parser = createStraceParser(collector.onEvent)

@@ -43,7 +43,7 @@ describe('errors: what real payloads ran', () => {
     [['node', NPM_CLI, 'publish'], 'npm'],
     [['npm', 'whoami'], 'npm'],
     [['npm', 'token', 'list'], 'npm'],
-    [['npm', 'config', 'get', '//registry.npmjs.org/:_authToken'], 'npm'],
+    [['npm', 'config', 'get', '//registry.example.test/:_authToken'], 'npm'],
     [['npm', 'config', 'set', 'script-shell', '/tmp/x.sh'], 'npm'],
     [['pnpm', 'publish'], 'pnpm'],
     [['yarn', 'npm', 'publish'], 'yarn'],
