@@ -276,6 +276,7 @@ const startTrace = (
     realHome: backend.realHome,
     writable: [...writeGrants(grant, home), ...(backend.nodeGypDevdir === undefined ? [] : [backend.nodeGypDevdir])],
     proxyPort: BRIDGE_PORT,
+    network: 'namespace',
   }, TRACE_CATALOG())
   const parser = createStraceParser(collector.onEvent)
   return {

@@ -1,11 +1,14 @@
-import { basename, isAbsolute, join, normalize } from 'node:path'
+import { basename } from 'node:path'
 import type { Finding } from '../types.js'
+import type { ObservedEvent } from './observed.js'
 import { classifyPath, loadPathRules, type PathRules } from './path-rules.js'
 import { classifySpawn, identifyProgram, loadProgramRules, type ProgramRules } from './program-rules.js'
-import { execArgv, opensForWrite, pathArgs, socketAddress, type StraceEvent, type TracedPath } from './strace-parser.js'
+import { fromStrace } from './strace-events.js'
+import type { StraceEvent } from './strace-parser.js'
 
 /**
- * Turns one hook's syscall trace into findings (rule ids of DESIGN.md), with the catalogues of
+ * Turns what one hook was seen doing (strace's syscalls, or the preload observer's API calls, both
+ * as observed.ts events) into findings (rule ids of DESIGN.md), with the catalogues of
  * policies/ (path-rules.ts, program-rules.ts): credential reads (attempts and reads of the decoy's canaries too),
  * notable programs, sockets that bypass the proxy, persistence, tampering and other writes
  * outside the package. Duplicates are folded: one finding per rule and subject, with a count
@@ -15,7 +18,7 @@ import { execArgv, opensForWrite, pathArgs, socketAddress, type StraceEvent, typ
 /** The syscalls the tracer asks strace for (what the rules below read). */
 export const TRACED_SYSCALLS = [
   'open', 'openat', 'openat2', 'creat', 'execve', 'execveat', 'clone', 'clone3', 'fork', 'vfork',
-  'connect', 'sendto', 'sendmsg',
+  'connect', 'sendto', 'sendmsg', 'bind',
   'rename', 'renameat', 'renameat2', 'unlink', 'unlinkat', 'mkdir', 'mkdirat', 'rmdir', 'chmod', 'fchmodat', 'symlink', 'symlinkat', 'link', 'linkat', 'truncate',
   'stat', 'lstat', 'newfstatat', 'statx', 'access', 'faccessat', 'faccessat2',
   'ptrace', 'process_vm_readv',
@@ -33,30 +36,24 @@ export interface TraceScope {
   readonly realHome: string | undefined
   /** Other writable paths: policy grants, node-gyp's header cache. */
   readonly writable: readonly string[]
-  /** The bridge's proxy port inside the namespace. */
+  /** The egress proxy's port on 127.0.0.1 (the bridge's inside the namespace). */
   readonly proxyPort: number
+  /**
+   * `namespace`: the hook's network namespace has no route but the bridge, so a direct socket
+   * went nowhere. `host`: no namespace (the preload observer on the v1 runner), so it may have.
+   */
+  readonly network: 'namespace' | 'host'
 }
 
 export interface TraceCollector {
+  /** One strace call. */
   readonly onEvent: (event: StraceEvent) => void
+  /** One tracer-neutral event (the preload observer's). */
+  readonly onObserved: (event: ObservedEvent) => void
   readonly findings: () => Finding[]
 }
 
 const MAX_FINDINGS = 200
-
-type Access = 'read' | 'write' | 'exec'
-
-const ACCESS: Readonly<Record<string, Access>> = {
-  creat: 'write', truncate: 'write', unlink: 'write', unlinkat: 'write', rename: 'write', renameat: 'write', renameat2: 'write',
-  chmod: 'write', fchmodat: 'write', mkdir: 'write', mkdirat: 'write', rmdir: 'write', symlink: 'write', symlinkat: 'write', link: 'write', linkat: 'write',
-  execve: 'exec', execveat: 'exec',
-}
-
-/** For link/symlink only the new name is written; the target is only named. */
-const writtenPaths = (event: StraceEvent, paths: TracedPath[]): TracedPath[] =>
-  ['symlink', 'symlinkat', 'link', 'linkat'].includes(event.syscall) ? paths.slice(-1) : paths
-
-const dirOf = (dirfd: string | undefined): string | undefined => (dirfd === undefined ? undefined : /<([^>]*)>$/.exec(dirfd)?.[1])
 
 export interface TraceRules {
   readonly paths: PathRules
@@ -65,6 +62,9 @@ export interface TraceRules {
 
 /** The catalogues in policies/ (sensitive-paths.json, notable-programs.json), validated and compiled. */
 export const loadTraceRules = (): TraceRules => ({ paths: loadPathRules(), programs: loadProgramRules() })
+
+/** Unix sockets that hand out the user's access: container engines, the session bus, ssh and gpg agents. */
+const HOST_SOCKET = /docker\.sock|podman\.sock|dbus|system_bus_socket|\/bus$|ssh-[^/]*\/agent|gnupg|S\.gpg-agent/
 
 export const createTraceCollector = (scope: TraceScope, rules: TraceRules): TraceCollector => {
   const programs = new Map<number, readonly string[]>()
@@ -82,20 +82,15 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     folded.set(key, { finding: { ...base, ...make() }, count: 1 })
   }
 
-  const facts = (event: StraceEvent): Record<string, unknown> => ({
-    syscall: event.syscall, pid: event.pid, time: event.time,
-    result: event.result.errno ?? event.result.value,
+  const facts = (event: ObservedEvent): Record<string, unknown> => ({
+    [/^[a-z_0-9]+$/.test(event.op) ? 'syscall' : 'call']: event.op, pid: event.pid, time: event.time,
+    ...(event.errno === undefined ? {} : { result: event.errno }),
     ...(programs.has(event.pid) ? { program: programs.get(event.pid)?.slice(0, 6) } : {}),
   })
 
-  const resolve = (tp: TracedPath): string => {
-    if (isAbsolute(tp.path)) return normalize(tp.path)
-    return normalize(join(tp.dir ?? dirOf(tp.dirfd) ?? scope.cwd, tp.path))
-  }
-
-
-  const onPath = (event: StraceEvent, path: string, access: Access | 'stat'): void => {
-    const failed = event.result.errno !== undefined
+  const onPath = (event: Extract<ObservedEvent, { kind: 'path' }>): void => {
+    const { path, access } = event
+    const failed = event.errno !== undefined
     const argv = programs.get(event.pid)
     const found = classifyPath(access, path, {
       realHome: scope.realHome, decoyHome: scope.decoyHome, projectDir: scope.projectDir, packageDir: scope.packageDir,
@@ -103,7 +98,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
       ...(argv === undefined ? {} : { program: identifyProgram(argv, rules.programs) }),
     }, rules.paths)
     if (found === null) return
-    const outcome = failed ? `; it failed (${event.result.errno ?? ''})` : ''
+    const outcome = failed ? `; it failed (${event.errno ?? ''})` : ''
     const verb = found.rule === 'credential-read' ? (access === 'stat' ? 'looked for' : access === 'exec' ? 'ran' : 'read') : 'tried to write'
     report(`${found.rule} ${path}`, () => ({
       rule: found.rule, severity: found.severity, action: failed ? 'blocked' : 'reported',
@@ -116,86 +111,85 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     }))
   }
 
-  const onExec = (event: StraceEvent): void => {
-    const argv = execArgv(event)
-    const file = pathArgs(event)[0]?.path
+  const onExec = (event: Extract<ObservedEvent, { kind: 'exec' }>): void => {
     // What really ran is the file execve was given; argv[0] is the caller's to choose.
-    const ran = file === undefined ? argv : [file, ...argv.slice(1)]
-    if (event.result.value === 0) programs.set(event.pid, ran)
+    const ran = [event.file, ...event.argv.slice(1)]
+    if (event.errno === undefined) programs.set(event.pid, ran)
     const found = classifySpawn(ran, rules.programs)
     if (found === null) return
-    report(`process-spawn ${found.entryId} ${basename(file ?? argv[0] ?? '')} ${found.severity}`, () => ({
+    report(`process-spawn ${found.entryId} ${basename(event.file)} ${found.severity}`, () => ({
       rule: 'process-spawn', severity: found.severity, action: 'reported',
       message: `${label} ${found.description}.`,
-      evidence: { argv: argv.slice(0, 20), entry: found.entryId, ...facts(event) },
+      evidence: { argv: event.argv.slice(0, 20), entry: found.entryId, ...facts(event) },
     }))
   }
 
-  const onSocket = (event: StraceEvent): void => {
-    const address = socketAddress(event)
-    if (address === null) return
-    if (address.family === 'unix') {
-      const path = address.path ?? ''
-      if (!/docker\.sock|podman\.sock|dbus|system_bus_socket|\/bus$|ssh-[^/]*\/agent|gnupg|S\.gpg-agent/.test(path)) return
+  /** The proxy itself, the capture's DNS stub and listeners, or a name that is loopback. */
+  const viaProxy = (address: string, port: number): boolean =>
+    ((address === '127.0.0.1' || address === 'localhost' || address === '::1') && (port === scope.proxyPort || (scope.network === 'namespace' && [53, 80, 443].includes(port))))
+    || (scope.network === 'namespace' && /^127\.\d+\.\d+\.\d+$/.test(address) && (port === 80 || port === 443))
+
+  const onSocket = (event: Extract<ObservedEvent, { kind: 'socket' }>): void => {
+    if (event.family === 'unix') {
+      const path = event.address
+      if (!HOST_SOCKET.test(path)) return
       report(`direct-connection unix ${path}`, () => ({
-        rule: 'direct-connection', severity: 'error', action: event.result.errno === undefined ? 'reported' : 'blocked',
+        rule: 'direct-connection', severity: 'error', action: event.errno === undefined ? 'reported' : 'blocked',
         message: `${label} tried to connect to the host socket ${path}, which hands out the user's access (container engine, session bus, ssh or gpg agent).`,
         evidence: { path, ...facts(event) },
       }))
       return
     }
-    if (address.family === 'other') return
-    const host = address.address ?? ''
-    const port = address.port ?? 0
-    const viaProxy = (host === '127.0.0.1' && (port === scope.proxyPort || port === 53 || port === 80 || port === 443))
-      || (/^127\.\d+\.\d+\.\d+$/.test(host) && (port === 80 || port === 443))
-    if (viaProxy || port === 0) return
+    const { address: host, port } = event
+    if (port === 0 || viaProxy(host, port)) return
     const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
-    // Only namespaced hooks are traced: their network namespace has no route but the bridge.
+    const contained = scope.network === 'namespace'
     report(`direct-connection ${shown}`, () => ({
-      rule: 'direct-connection', severity: 'error', action: 'blocked',
-      message: `${label} opened a socket to ${shown} (${event.syscall}) instead of using the egress proxy; its network namespace has no route there, so nothing left.`,
-      evidence: { address: host, port, family: address.family, ...facts(event) },
+      rule: 'direct-connection', severity: 'error', action: contained || event.errno !== undefined ? 'blocked' : 'reported',
+      message: `${label} opened a ${event.protocol === 'udp' ? 'UDP ' : ''}socket to ${shown} (${event.op}) instead of using the egress proxy; `
+        + (contained ? 'its network namespace has no route there, so nothing left.'
+          : 'without the network namespace nothing stopped it: treat what the hook could read as exposed.'),
+      evidence: { address: host, port, family: event.family, protocol: event.protocol, ...facts(event) },
     }))
   }
 
-  const onEvent = (event: StraceEvent): void => {
-    switch (event.syscall) {
-      case 'clone': case 'clone3': case 'fork': case 'vfork': {
-        const child = event.result.value
+  const onObserved = (event: ObservedEvent): void => {
+    switch (event.kind) {
+      case 'fork': {
         const parent = programs.get(event.pid)
-        if (child !== null && child > 0 && parent !== undefined) programs.set(child, parent)
+        if (parent !== undefined) programs.set(event.child, parent)
         return
       }
-      case 'connect': case 'sendto': case 'sendmsg':
+      case 'process':
+        if (!programs.has(event.pid)) programs.set(event.pid, event.argv)
+        return
+      case 'exec':
+        onExec(event)
+        return
+      case 'path':
+        onPath(event)
+        return
+      case 'socket':
         onSocket(event)
         return
-      case 'ptrace': case 'process_vm_readv':
-        if (event.syscall === 'ptrace' && event.args[0]?.kind === 'raw' && event.args[0].text === 'PTRACE_TRACEME') return
-        report(`credential-read ${event.syscall}`, () => ({
-          rule: 'credential-read', severity: 'error', action: event.result.errno === undefined ? 'reported' : 'blocked',
-          message: `${label} tried to read another process's memory (${event.syscall}).`,
-          evidence: { ...facts(event) },
+      case 'memory':
+        report(`credential-read ${event.op}`, () => ({
+          rule: 'credential-read', severity: 'error', action: event.errno === undefined ? 'reported' : 'blocked',
+          message: `${label} tried to read another process's memory (${event.op}${event.target === undefined ? '' : ` of pid ${event.target}`}).`,
+          evidence: { ...(event.target === undefined ? {} : { target: event.target }), ...facts(event) },
         }))
         return
-      default:
-        break
+      case 'dns':
+        // Names are judged where they are answered: the capture's DNS stub reports them to the proxy.
+        return
     }
-    const paths = pathArgs(event)
-    if (paths.length === 0) return
-    const access: Access | 'stat' = ACCESS[event.syscall]
-      ?? (['open', 'openat', 'openat2'].includes(event.syscall) ? (opensForWrite(event) ? 'write' : 'read') : 'stat')
-    if (access === 'exec') {
-      onExec(event)
-      const file = paths[0]
-      if (file !== undefined) onPath(event, resolve(file), 'exec')
-      return
-    }
-    for (const tp of access === 'write' ? writtenPaths(event, paths) : paths) onPath(event, resolve(tp), access)
   }
 
   return {
-    onEvent,
+    onEvent: (event) => {
+      for (const observed of fromStrace(event, scope.cwd)) onObserved(observed)
+    },
+    onObserved,
     findings: () => [...folded.values()].map(({ finding, count }) => (count === 1 ? finding : { ...finding, evidence: { ...finding.evidence, count } })),
   }
 }

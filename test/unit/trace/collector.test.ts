@@ -15,6 +15,7 @@ const scope: TraceScope = {
   realHome: '/home/alice',
   writable: [],
   proxyPort: 3128,
+  network: 'namespace',
 }
 
 /** strace lines (pid, time, call) through the real parser into a collector. */
