@@ -15,10 +15,17 @@ describe('renderText', () => {
     const text = renderText(sampleReport({ isolation: noIsolation, mode: 'report' }), plain)
     const lines = text.split('\n')
     expect(lines[0]).toBe('safe-install install · mode report (violations recorded, not blocked) · 8.4s')
-    expect(lines[1]).toBe('isolation: none (env scrub, decoy home and egress proxy variables only; no namespace sandbox on this machine)')
+    expect(lines[1]).toBe('isolation: none (env scrub, decoy home and egress proxy variables only; no namespace sandbox on this machine; tracer none)')
     expect(text).toContain('! network: proxy variables only; a script that ignores them can connect directly')
     expect(text).toContain('! tracer: none; file and exec activity of scripts was not recorded')
     expect(text).not.toContain('safe-install doctor')
+  })
+
+  it('says what the preload observer cannot see when it is the tracer', () => {
+    const text = renderText(sampleReport({ isolation: { ...noIsolation, tracer: 'preload' } }), plain)
+    expect(text.split('\n')[1]).toContain('tracer preload)')
+    expect(text).toContain('! tracer: preload; only what node code did through node\'s own APIs was recorded')
+    expect(text).not.toContain('tracer: none')
   })
 
   it('does not claim isolation for an offline audit', () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createTraceCollector, loadTraceRules, type TraceScope } from '../../../src/trace/collector.js'
 import { createStraceParser } from '../../../src/trace/strace-parser.js'
+import type { ObservedEvent } from '../../../src/trace/observed.js'
 import type { Finding } from '../../../src/types.js'
 
 const rules = loadTraceRules()
@@ -73,5 +74,52 @@ describe('createTraceCollector', () => {
       'package-tamper error blocked /work/p/package.json',
       'persistence error blocked /home/alice/.bashrc',
     ])
+  })
+
+  it('reads a unix socket bound to a path as a write, and ptrace of another pid as a memory read', () => {
+    const findings = collect([NODE,
+      '10 1.4 bind(7<socket:[3]>, {sa_family=AF_UNIX, sun_path="/home/alice/.bashrc"}, 110) = -1 ENOENT (No such file or directory)',
+      '10 1.5 ptrace(PTRACE_ATTACH, 1) = -1 EPERM (Operation not permitted)',
+      '10 1.6 ptrace(PTRACE_TRACEME) = 0',
+    ])
+    expect(findings.map((f) => `${f.rule} ${f.action} ${String(f.evidence['path'] ?? f.evidence['target'])}`)).toEqual([
+      'persistence blocked /home/alice/.bashrc', 'credential-read blocked 1',
+    ])
+  })
+})
+
+describe('createTraceCollector with the preload observer\'s events', () => {
+  const observe = (events: ObservedEvent[], network: TraceScope['network'] = 'host'): Finding[] => {
+    const collector = createTraceCollector({ ...scope, network, proxyPort: 40123 }, rules)
+    for (const event of events) collector.onObserved(event)
+    return collector.findings()
+  }
+  const at = { pid: 20, time: 2.0 }
+  it('judges paths, programs and sockets the same way, naming the API that was called', () => {
+    const findings = observe([
+      { ...at, kind: 'process', op: 'start', ppid: 1, argv: ['/usr/bin/node', '/work/p/node_modules/evil/install.js'], cwd: '/work/p/node_modules/evil' },
+      { ...at, kind: 'path', op: 'fs.readFileSync', access: 'read', path: '/home/alice/.aws/credentials' },
+      { ...at, kind: 'exec', op: 'child_process.spawn', file: 'curl', argv: ['curl', '-s', 'https://x.test'] },
+      { ...at, kind: 'socket', op: 'net.connect', family: 'host', protocol: 'tcp', address: 'exfil.test', port: 443 },
+      { ...at, kind: 'socket', op: 'net.connect', family: 'ipv4', protocol: 'tcp', address: '127.0.0.1', port: 40123 },
+    ])
+    expect(findings.map((f) => `${f.rule} ${f.severity} ${f.action}`)).toEqual([
+      'credential-read error reported', 'process-spawn warning reported', 'direct-connection error reported',
+    ])
+    expect(findings[0]?.evidence).toMatchObject({ call: 'fs.readFileSync', pid: 20, program: ['/usr/bin/node', '/work/p/node_modules/evil/install.js'] })
+    expect(findings[2]?.message).toContain('without the network namespace nothing stopped it')
+    expect(findings[2]?.evidence).toMatchObject({ address: 'exfil.test', port: 443, family: 'host', protocol: 'tcp' })
+  })
+  it('inside the namespace, a direct socket is blocked and the capture ports are the proxy', () => {
+    const findings = observe([
+      { ...at, kind: 'socket', op: 'dgram.send', family: 'ipv4', protocol: 'udp', address: '127.0.0.1', port: 53 },
+      { ...at, kind: 'socket', op: 'dgram.send', family: 'ipv4', protocol: 'udp', address: '8.8.8.8', port: 53, errno: 'ENETUNREACH' },
+    ], 'namespace')
+    expect(findings.map((f) => `${f.rule} ${f.action} ${String(f.evidence['address'])}`)).toEqual(['direct-connection blocked 8.8.8.8'])
+    expect(findings[0]?.message).toContain('UDP socket')
+  })
+  it('without a namespace, the capture ports on loopback are not the proxy', () => {
+    const findings = observe([{ ...at, kind: 'socket', op: 'net.connect', family: 'ipv4', protocol: 'tcp', address: '127.0.0.1', port: 443 }])
+    expect(findings.map((f) => f.rule)).toEqual(['direct-connection'])
   })
 })
