@@ -68,18 +68,34 @@ const HOST_SOCKET = /docker\.sock|podman\.sock|dbus|system_bus_socket|\/bus$|ssh
 
 export const createTraceCollector = (scope: TraceScope, rules: TraceRules): TraceCollector => {
   const programs = new Map<number, readonly string[]>()
-  const folded = new Map<string, { finding: Finding; count: number }>()
+  const folded = new Map<string, { finding: Finding; count: number; succeeded: boolean }>()
   const label = `${scope.event} of ${scope.pkg.name}${scope.pkg.version === '' ? '' : `@${scope.pkg.version}`}`
   const base = { package: { ...scope.pkg }, event: scope.event }
 
-  const report = (key: string, make: () => Omit<Finding, 'package' | 'event'>): void => {
+  /**
+   * One finding per key, counted. The first evidence is kept, except that an attempt which failed
+   * (a PATH lookup, a hidden file) gives way to the first one that succeeded.
+   */
+  const report = (key: string, make: () => Omit<Finding, 'package' | 'event'>, succeeded = true): void => {
     const known = folded.get(key)
     if (known !== undefined) {
       known.count += 1
+      if (!known.succeeded && succeeded) Object.assign(known, { finding: { ...base, ...make() }, succeeded })
       return
     }
     if (folded.size >= MAX_FINDINGS) return
-    folded.set(key, { finding: { ...base, ...make() }, count: 1 })
+    folded.set(key, { finding: { ...base, ...make() }, count: 1, succeeded })
+  }
+
+  /** Places the hook (or any package) could have put a program: a name there proves nothing. */
+  const planted = [scope.projectDir, scope.packageDir, scope.hookTmp, scope.decoyHome, ...scope.writable]
+  const under = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`)
+  /** The program a process runs, for the catalogue's "expected by" credit; none for a file the hook could have planted. */
+  const programOf = (pid: number): string | undefined => {
+    const argv = programs.get(pid)
+    const file = argv?.[0]
+    if (argv === undefined || file === undefined || (file.startsWith('/') && planted.some((dir) => under(file, dir)))) return undefined
+    return identifyProgram(argv, rules.programs)
   }
 
   const facts = (event: ObservedEvent): Record<string, unknown> => ({
@@ -91,11 +107,11 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   const onPath = (event: Extract<ObservedEvent, { kind: 'path' }>): void => {
     const { path, access } = event
     const failed = event.errno !== undefined
-    const argv = programs.get(event.pid)
+    const program = programOf(event.pid)
     const found = classifyPath(access, path, {
       realHome: scope.realHome, decoyHome: scope.decoyHome, projectDir: scope.projectDir, packageDir: scope.packageDir,
       hookTmp: scope.hookTmp, writableGrants: scope.writable, pid: event.pid,
-      ...(argv === undefined ? {} : { program: identifyProgram(argv, rules.programs) }),
+      ...(program === undefined ? {} : { program }),
     }, rules.paths)
     if (found === null) return
     const outcome = failed ? `; it failed (${event.errno ?? ''})` : ''
@@ -108,7 +124,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
         path, entry: found.entryId, decoy: found.decoy, ...facts(event),
         ...(found.rule === 'write-outside-package' ? { fix: `if the package needs it, grant it: "packages": { "${scope.pkg.name}": { "write": ["${path}"] } }` } : {}),
       },
-    }))
+    }), !failed)
   }
 
   const onExec = (event: Extract<ObservedEvent, { kind: 'exec' }>): void => {
@@ -121,7 +137,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
       rule: 'process-spawn', severity: found.severity, action: 'reported',
       message: `${label} ${found.description}.`,
       evidence: { argv: event.argv.slice(0, 20), entry: found.entryId, ...facts(event) },
-    }))
+    }), event.errno === undefined)
   }
 
   /** The proxy itself, the capture's DNS stub and listeners, or a name that is loopback. */

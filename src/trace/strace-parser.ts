@@ -27,6 +27,8 @@ export interface StraceResult {
   /** null for `= ?` (the call never returned to the caller: exit, or exec by another thread) and for partial events. */
   readonly value: number | null
   readonly errno?: string
+  /** Under -y, what a returned descriptor refers to (`= 3</real/path>`): symlinks and /proc/self/root resolved. */
+  readonly path?: string
 }
 
 export interface StraceEvent {
@@ -255,7 +257,8 @@ const SPACE = 0x20
 const GREATER = 0x3e
 const CALL_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 const CALL_HEAD = /^[A-Za-z_][A-Za-z0-9_]*\(/
-const RESULT = /^\s*=\s*(\?|0x[0-9a-fA-F]+|-?\d+)(?:\s+([A-Z][A-Z0-9_]*))?/
+/** `= 3`, `= -1 ENOENT (...)`, and under -y `= 3</resolved/path>` (the annotation ends the line). */
+const RESULT = /^\s*=\s*(\?|0x[0-9a-fA-F]+|-?\d+)(?:<(.*)>(?=\s*$))?(?:\s+([A-Z][A-Z0-9_]*))?/
 
 /** `name(args) = result`; null when not strace syntax. A partial text parses as far as it goes. */
 const parseCall = (text: string, partial: boolean): Omit<StraceEvent, 'pid' | 'time'> | null => {
@@ -268,7 +271,8 @@ const parseCall = (text: string, partial: boolean): Omit<StraceEvent, 'pid' | 't
   if (m === null) return partial ? { syscall, args, result: UNKNOWN, partial: true } : null
   const raw = m[1] ?? '?'
   const value = raw === '?' ? null : Number(raw)
-  return { syscall, args, result: m[2] === undefined ? { value } : { value, errno: m[2] }, partial: false }
+  const fdPath = m[2] === undefined || m[2] === '' ? {} : { path: decodeBytes(unescape(m[2])) }
+  return { syscall, args, result: m[3] === undefined ? { value, ...fdPath } : { value, errno: m[3] }, partial: false }
 }
 
 const skipSpaces = (c: Cursor): void => {

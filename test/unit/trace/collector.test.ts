@@ -88,6 +88,40 @@ describe('createTraceCollector', () => {
   })
 })
 
+describe('createTraceCollector, evasions', () => {
+  it('judges what an open really reached (-y): a symlink in the package, /proc/self/root', () => {
+    const findings = collect([NODE,
+      '10 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "links/netrc", O_RDONLY) = 5</home/alice/.netrc>',
+      '10 1.2 openat(AT_FDCWD</work/p/node_modules/evil>, "/proc/self/root/home/alice/.aws/config", O_RDONLY) = 6</home/alice/.aws/config>',
+    ])
+    expect(findings.map((f) => `${f.rule} ${f.severity} ${String(f.evidence['path'])}`)).toEqual([
+      'credential-read error /home/alice/.netrc', 'credential-read error /home/alice/.aws/config',
+    ])
+  })
+  it('does not count the stat node makes of every descriptor it opened as a second look', () => {
+    const findings = collect([NODE,
+      '10 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "/run/si/home/.npmrc", O_RDONLY|O_CLOEXEC) = 5</run/si/home/.npmrc>',
+      '10 1.2 statx(5</run/si/home/.npmrc>, "", AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH, STATX_ALL, {stx_mode=S_IFREG|0600}) = 0',
+    ])
+    expect(findings).toHaveLength(1)
+    expect(findings[0]?.evidence['count']).toBeUndefined()
+  })
+  it('gives no "expected by" credit to a program the package planted under a trusted name', () => {
+    const git = (file: string): string => `13 1.0 execve("${file}", ["git", "credential", "fill"], 0x1 /* 9 vars */) = 0`
+    const read = '13 1.1 openat(AT_FDCWD</work/p>, "/run/si/home/.git-credentials", O_RDONLY) = 3'
+    const severity = (file: string): string | undefined => collect([git(file), read]).find((f) => f.rule === 'credential-read')?.severity
+    expect(severity('/usr/bin/git')).toBe('note')
+    expect(severity('/work/p/node_modules/evil/links/git')).toBe('error')
+  })
+  it('keeps the evidence of the spawn that ran, not of the PATH lookups that failed first', () => {
+    const findings = collect([NODE,
+      '12 1.3 execve("/usr/local/bin/curl", ["curl", "-s", "x.test"], 0x1 /* 9 vars */) = -1 ENOENT (No such file or directory)',
+      '12 1.3 execve("/usr/bin/curl", ["curl", "-s", "x.test"], 0x1 /* 9 vars */) = 0',
+    ])
+    expect(findings.filter((f) => f.rule === 'process-spawn').map((f) => [f.evidence['result'], f.evidence['count']])).toEqual([[undefined, 2]])
+  })
+})
+
 describe('createTraceCollector with the preload observer\'s events', () => {
   const observe = (events: ObservedEvent[], network: TraceScope['network'] = 'host'): Finding[] => {
     const collector = createTraceCollector({ ...scope, network, proxyPort: 40123 }, rules)

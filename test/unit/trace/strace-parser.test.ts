@@ -83,17 +83,19 @@ describe.each(FIXTURES)('recorded trace %s', (name) => {
   })
 
   it('agrees with a plain regex on every simple complete line (syscall, pid, time, path, result)', () => {
-    const simple = /^(\d+) +(\d+\.\d+) (\w+)\((?:AT_FDCWD(?:<[^>\\]*>)?, )?"([^"\\]*)"[^"]*\) += (-?\d+|\?)(?:<[^>]*>)?(?: (E[A-Z]+) \(.*\))?$/
+    const simple = /^(\d+) +(\d+\.\d+) (\w+)\((?:AT_FDCWD(?:<[^>\\]*>)?, )?"([^"\\]*)"[^"]*\) += (-?\d+|\?)(?:<([^>\\]*)>)?(?: (E[A-Z]+) \(.*\))?$/
     const byKey = new Map(whole.events.map((e) => [`${e.pid} ${e.time} ${e.syscall}`, e]))
     let checked = 0
     for (const line of lines) {
       const m = simple.exec(line)
       if (m === null) continue
-      const [, pid, time, syscall, path, value, errno] = m
+      const [, pid, time, syscall, path, value, fdPath, errno] = m
       const event = byKey.get(`${pid} ${Number(time)} ${syscall}`)
       expect(event, line).toBeDefined()
       expect(event?.args.find((a) => a.kind === 'string'), line).toEqual(str(path ?? ''))
-      expect(event?.result, line).toEqual({ value: value === '?' ? null : Number(value), ...(errno === undefined ? {} : { errno }) })
+      expect(event?.result, line).toEqual({
+        value: value === '?' ? null : Number(value), ...(errno === undefined ? {} : { errno }), ...(fdPath === undefined || fdPath === '' ? {} : { path: fdPath }),
+      })
       checked += 1
     }
     expect(checked).toBeGreaterThan(name.startsWith('c-thread') ? 0 : 10)
@@ -138,7 +140,7 @@ describe('recorded: file calls (c-fsops)', () => {
   it('decodes octal escapes to UTF-8, an invalid byte to U+FFFD', () => {
     const odd = events.find((e) => e.syscall === 'openat' && pathArgs(e)[0]?.path.startsWith('caf') === true)
     expect(odd === undefined ? [] : pathArgs(odd)).toEqual([{ path: 'café \t\x01\x7f\uFFFD.txt', role: 'path', dirfd: `AT_FDCWD<${W}>`, dir: W }])
-    expect(odd?.result).toEqual({ value: 4 })
+    expect(odd?.result).toEqual({ value: 4, path: `${W}/café \t\x01\x7f\uFFFD.txt` })
   })
 
   it('tells opens that write from opens that read', () => {
@@ -410,7 +412,7 @@ describe('line shapes', () => {
       '',
     ].join('\n'))
     expect(events.map((e) => e.result)).toEqual([
-      { value: -1, errno: 'EACCES' }, { value: null }, { value: null, errno: 'ERESTARTSYS' }, { value: 16 }, { value: 5 }, { value: 0 }, { value: 0 },
+      { value: -1, errno: 'EACCES' }, { value: null }, { value: null, errno: 'ERESTARTSYS' }, { value: 16 }, { value: 5, path: '/z' }, { value: 0 }, { value: 0 },
     ])
   })
 
