@@ -45,7 +45,7 @@ export const fromStrace = (event: StraceEvent, cwd: string): ObservedEvent[] => 
   const paths = pathArgs(event)
   if (paths.length === 0) return []
   const opens = ['open', 'openat', 'openat2'].includes(event.syscall)
-  const access = ACCESS[event.syscall] ?? (opens ? (opensForWrite(event) ? 'write' : 'read') : 'stat')
+  const access: 'read' | 'write' | 'stat' | 'exec' = ACCESS[event.syscall] ?? (opens ? (opensForWrite(event) ? 'write' : 'read') : 'stat')
   // A stat of a descriptor (AT_EMPTY_PATH: node follows every open with one) is not a second look.
   if (access === 'stat' && event.args.some((arg) => arg.kind === 'string' && arg.value === '')) return []
   if (access === 'exec') {
@@ -55,11 +55,11 @@ export const fromStrace = (event: StraceEvent, cwd: string): ObservedEvent[] => 
     const argv = execArgv(event)
     return [{ ...base, kind: 'exec', file: path, argv }, { ...base, kind: 'path', access: 'exec', path }]
   }
-  const named = (access === 'write' ? writtenPaths(event, paths) : paths)
-    .map((tp) => ({ ...base, kind: 'path' as const, access, path: resolve(tp, cwd) }))
+  const named: ObservedEvent[] = (access === 'write' ? writtenPaths(event, paths) : paths)
+    .map((tp) => ({ ...base, kind: 'path', access, path: resolve(tp, cwd) }))
   // What the descriptor really is (-y): a symlink in the package, or /proc/self/root/..., read through to its target.
   const real = opens ? event.result.path : undefined
-  return real === undefined || !isAbsolute(real) || named.some((e) => e.path === real) ? named : [...named, { ...base, kind: 'path', access, path: real }]
+  return real === undefined || !isAbsolute(real) || named.some((e) => e.kind === 'path' && e.path === real) ? named : [...named, { ...base, kind: 'path', access, path: real }]
 }
 
 const ACCESS: Readonly<Record<string, 'write' | 'exec'>> = {
