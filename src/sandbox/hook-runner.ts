@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { createReadStream } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { BRIDGE_PORT, startHookEgress, type EgressSettings, type HookEgress } from './hook-egress.js'
@@ -14,15 +15,27 @@ import { FILE_SIZE_MAX_BYTES, OUTPUT_LIMIT_BYTES, PIDS_MAX, type Invocation, typ
 import type { SandboxSession } from './session.js'
 import type { PackageGrant } from '../policy/policy.js'
 import type { EscapedProcess, Finding, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
-import { createTraceCollector, loadTraceRules, type TraceRules } from '../trace/collector.js'
+import { createTraceCollector, loadTraceRules, type TraceCollector, type TraceRules, type TraceScope } from '../trace/collector.js'
+import { createObserverParser, observerNodeOptions, OBSERVER_ENV } from '../trace/observer-log.js'
 import { createStraceParser } from '../trace/strace-parser.js'
+
+/** What records a hook's activity: strace (namespaced hooks only), or the Node preload observer. */
+export type HookTracer =
+  /** strace and its options (output on fd 3). */
+  | { readonly kind: 'strace'; readonly argv: readonly string[] }
+  /**
+   * libexec/observer.cjs, loaded into every node process of the hook through NODE_OPTIONS; its
+   * log is read when the hook ends. The project and real home, for judging paths on any backend.
+   */
+  | { readonly kind: 'preload'; readonly observer: string; readonly projectDir: string; readonly realHome: string | undefined }
 
 /** How hooks are contained this run, chosen once by the probe. */
 export type HookBackend =
-  | { readonly kind: 'none' }
+  | { readonly kind: 'none'; readonly tracer?: HookTracer | undefined }
   | {
       /** macOS, experimental and opt-in (SAFE_INSTALL_SEATBELT=1): a generated Seatbelt profile around the v1 runner. */
       readonly kind: 'sandbox-exec'
+      readonly tracer?: HookTracer | undefined
       readonly projectDir: string
       readonly realHome: string | undefined
       readonly runtimeDirs: readonly string[]
@@ -45,8 +58,8 @@ export type HookBackend =
       readonly runtimeDirs: readonly string[]
       readonly credentialFiles: readonly string[]
       readonly nodeGypDevdir: string | undefined
-      /** strace and its options (output on fd 3); undefined when the probe found no usable strace. */
-      readonly tracer: { readonly argv: readonly string[] } | undefined
+      /** undefined when neither strace nor the preload observer is in use. */
+      readonly tracer: HookTracer | undefined
       /** Transparent capture (DNS stub, ports 80/443 handed to the proxy); undefined when the probe found it cannot run. */
       readonly capture: {
         readonly unshare: string
@@ -139,11 +152,17 @@ const runContained = async (
   const scratch = context.backend.kind === 'namespace' && context.backend.launcher.kind === 'unshare'
     ? await context.session.newTmpDir(`${task.pkg.name}-root`) : undefined
   const { backend } = context
-  const tracing = backend.kind === 'namespace' && backend.tracer !== undefined && run.egress !== undefined
-    ? startTrace(task, grant, context, tmp, backend) : undefined
-  const invocation = buildInvocation(task, grant, context, spec, {
+  const strace = backend.kind === 'namespace' && backend.tracer?.kind === 'strace' && run.egress !== undefined
+    ? startStrace(task, grant, context, tmp, backend, backend.tracer) : undefined
+  const preload = backend.tracer?.kind === 'preload' ? backend.tracer : undefined
+  const observerLog = join(tmp, OBSERVER_LOG)
+  const traced = preload === undefined ? spec : {
+    ...spec,
+    env: { ...spec.env, NODE_OPTIONS: observerNodeOptions(spec.env['NODE_OPTIONS'], preload.observer), [OBSERVER_ENV]: observerLog },
+  }
+  const invocation = buildInvocation(task, grant, context, traced, {
     tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined, scratch,
-    trace: tracing?.argv,
+    trace: strace?.argv,
   })
   const result = await runInvocation(invocation, {
     sweep: context.backend.kind !== 'namespace',
@@ -152,11 +171,18 @@ const runContained = async (
     killGraceMs: 3000,
     marker: `npm_lifecycle_id=${markerValue}`,
     track: context.track,
-    ...(tracing === undefined ? {} : { trace: { fifo: join(await context.session.newTmpDir(`${task.pkg.name}-trace`), 'trace'), sink: tracing.push } }),
+    ...(strace === undefined ? {} : { trace: { fifo: join(await context.session.newTmpDir(`${task.pkg.name}-trace`), 'trace'), sink: strace.push } }),
     ...(task.pkg.isRoot && context.echoRoot !== undefined
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
+  const tracedFindings = strace !== undefined ? strace.finish()
+    : preload === undefined ? undefined
+      : await readObserverLog(observerLog, traceCollector(task, grant, context, tmp, {
+        projectDir: preload.projectDir, realHome: preload.realHome,
+        network: backend.kind === 'namespace' ? 'namespace' : 'host',
+        proxyPort: backend.kind === 'namespace' ? BRIDGE_PORT : address?.kind === 'tcp' ? address.port : 0,
+      }))
   const init = context.backend.kind !== 'namespace' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
   // After a fork flood, what the init swept is the flood itself, already reported as the limit.
   const escaped = init.pidsLimit ? [] : init.escaped
@@ -174,7 +200,7 @@ const runContained = async (
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
     ...(escaped.length === 0 ? {} : { escaped }),
     ...(limit === undefined ? {} : { limit }),
-    ...(tracing === undefined ? {} : { traced: tracing.finish() }),
+    ...(tracedFindings === undefined ? {} : { traced: tracedFindings }),
   }
 }
 
@@ -255,32 +281,43 @@ const packageDirOf = (task: ScriptTask, projectDir: string): string => (task.pkg
 /** The policy's `write` grants of a package, `~` meaning the decoy home. */
 const writeGrants = (grant: PackageGrant, home: string): string[] => grant.write.map((path) => path.replace(/^~(?=$|\/)/, home))
 
-/** One hook's tracer: the parser fed from fd 3 and the collector that turns its events into findings. */
-const startTrace = (
+/** A collector for one hook's events, judged against its package, project, homes and grants. */
+const traceCollector = (
+  task: ScriptTask,
+  grant: PackageGrant,
+  context: HookContext,
+  tmp: string,
+  where: Pick<TraceScope, 'projectDir' | 'realHome' | 'network' | 'proxyPort'>,
+): TraceCollector => {
+  const home = context.session.home
+  const nodeGypDevdir = context.backend.kind === 'namespace' ? context.backend.nodeGypDevdir : undefined
+  return createTraceCollector({
+    pkg: { name: task.pkg.name, version: task.pkg.version, location: task.pkg.location },
+    event: task.event,
+    cwd: task.cwd,
+    packageDir: packageDirOf(task, where.projectDir),
+    hookTmp: tmp,
+    decoyHome: home,
+    writable: [...writeGrants(grant, home), ...(nodeGypDevdir === undefined ? [] : [nodeGypDevdir])],
+    ...where,
+  }, TRACE_CATALOG())
+}
+
+/** One hook's strace: the parser fed from fd 3 and the collector that turns its events into findings. */
+const startStrace = (
   task: ScriptTask,
   grant: PackageGrant,
   context: HookContext,
   tmp: string,
   backend: Extract<HookBackend, { kind: 'namespace' }>,
-): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => Finding[] } | undefined => {
-  if (backend.tracer === undefined) return undefined
-  const home = context.session.home
-  const collector = createTraceCollector({
-    pkg: { name: task.pkg.name, version: task.pkg.version, location: task.pkg.location },
-    event: task.event,
-    cwd: task.cwd,
-    projectDir: backend.projectDir,
-    packageDir: packageDirOf(task, backend.projectDir),
-    hookTmp: tmp,
-    decoyHome: home,
-    realHome: backend.realHome,
-    writable: [...writeGrants(grant, home), ...(backend.nodeGypDevdir === undefined ? [] : [backend.nodeGypDevdir])],
-    proxyPort: BRIDGE_PORT,
-    network: 'namespace',
-  }, TRACE_CATALOG())
+  tracer: Extract<HookTracer, { kind: 'strace' }>,
+): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => Finding[] } => {
+  const collector = traceCollector(task, grant, context, tmp, {
+    projectDir: backend.projectDir, realHome: backend.realHome, network: 'namespace', proxyPort: BRIDGE_PORT,
+  })
   const parser = createStraceParser(collector.onEvent)
   return {
-    argv: backend.tracer.argv,
+    argv: tracer.argv,
     push: (chunk) => parser.push(chunk),
     finish: () => {
       parser.end()
@@ -288,6 +325,22 @@ const startTrace = (
     },
   }
 }
+
+/** The preload observer's log, streamed through its parser into the collector once the hook has ended. */
+const readObserverLog = async (file: string, collector: TraceCollector): Promise<Finding[]> => {
+  const parser = createObserverParser(collector.onObserved)
+  try {
+    for await (const chunk of createReadStream(file, { end: OBSERVER_LOG_MAX_BYTES - 1 })) parser.push(chunk as Buffer)
+  } catch {
+    // No node process ran (no log), or the hook removed it: nothing observed.
+  }
+  parser.end()
+  return collector.findings()
+}
+
+/** The observer's log in the hook's tmp; only its first 64 MiB are read (the file-size limit is far larger). */
+const OBSERVER_LOG = '.safe-install-observed.jsonl'
+const OBSERVER_LOG_MAX_BYTES = 64 * 1024 * 1024
 
 let traceRules: TraceRules | undefined
 const TRACE_CATALOG = (): TraceRules => (traceRules ??= loadTraceRules())

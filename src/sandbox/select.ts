@@ -8,13 +8,21 @@ import type { IsolationInfo } from '../types.js'
 import { probeBwrap, probeStrace, probeUnshare, type CaptureProbe } from './backends/probe.js'
 import { TRACED_SYSCALLS } from '../trace/collector.js'
 import { homeCredentialPaths, SANDBOX_EXEC } from './backends/seatbelt.js'
-import type { HookBackend } from './hook-runner.js'
+import type { HookBackend, HookTracer } from './hook-runner.js'
 import { installRoot, projectSecretFiles } from './mount-plan.js'
 
 const NS_INIT = fileURLToPath(new URL('../../libexec/ns-init.sh', import.meta.url))
 const NS_UNSHARE = fileURLToPath(new URL('../../libexec/ns-unshare.sh', import.meta.url))
 const NS_BRIDGE = fileURLToPath(new URL('./ns-bridge.js', import.meta.url))
 const PACKAGE_ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const OBSERVER = fileURLToPath(new URL('../../libexec/observer.cjs', import.meta.url))
+
+/**
+ * The Node preload observer, where strace is not used: unless SAFE_INSTALL_PRELOAD=0 turns it off
+ * (a package that breaks under a preload).
+ */
+const preloadTracer = (env: Readonly<Record<string, string | undefined>>, projectDir: string, realHome: string | undefined): HookTracer | undefined =>
+  (env['SAFE_INSTALL_PRELOAD'] === '0' ? undefined : { kind: 'preload', observer: OBSERVER, projectDir, realHome })
 
 export interface SelectedBackend {
   readonly backend: HookBackend
@@ -49,7 +57,13 @@ export const selectBackend = async (options: {
     if (options.requireIsolation) {
       throw new SafeInstallError('EISOLATION', `the namespace sandbox could not be set up: ${found.reason}`, found.fix)
     }
-    return { backend: { kind: 'none' }, isolation: NONE, degraded: { reason: found.reason, fix: found.fix } }
+    const home = options.env['HOME'] ?? safeHome()
+    const tracer = preloadTracer(options.env, options.prefix, home)
+    return {
+      backend: { kind: 'none', tracer },
+      isolation: { ...NONE, tracer: tracer === undefined ? 'none' : 'preload' },
+      degraded: { reason: found.reason, fix: found.fix },
+    }
   }
   const { launcher, capture } = found
   const tracer = await probeStrace(options.env)
@@ -57,6 +71,8 @@ export const selectBackend = async (options: {
   // A home that does not exist (service accounts: /nonexistent) has nothing to hide, and no mount point.
   const home = options.env['HOME'] ?? safeHome()
   const realHome = home !== undefined && existsSync(home) ? home : undefined
+  const traceWith = tracer.kind === 'strace' ? { kind: 'strace' as const, argv: straceArgv(tracer.strace, tracer.seccomp) }
+    : preloadTracer(options.env, options.prefix, realHome)
   return {
     backend: {
       kind: 'namespace',
@@ -73,12 +89,12 @@ export const selectBackend = async (options: {
         ...projectSecretFiles(options.prefix, entries),
       ].filter((file) => existsSync(file)),
       nodeGypDevdir: options.nodeGypDevdir,
-      tracer: tracer.kind === 'strace' ? { argv: straceArgv(tracer.strace, tracer.seccomp) } : undefined,
+      tracer: traceWith,
       capture: capture.kind === 'available'
         ? { unshare: capture.unshare, uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0, resolvConf: resolvConfPath() }
         : undefined,
     },
-    isolation: { ...NAMESPACE, backend: launcher.kind, tracer: tracer.kind === 'strace' ? 'strace' : 'none' },
+    isolation: { ...NAMESPACE, backend: launcher.kind, tracer: traceWith?.kind ?? 'none' },
     ...(capture.kind === 'available' ? {} : {
       degraded: {
         reason: `transparent capture is off, so clients that ignore the proxy variables get no network at all: ${capture.reason}`,
@@ -140,9 +156,11 @@ const real = (path: string): string => {
 const seatbelt = async (options: Parameters<typeof selectBackend>[0]): Promise<SelectedBackend> => {
   const entries = await readdir(options.prefix).catch(() => [])
   const realHome = options.env['HOME'] ?? safeHome()
+  const tracer = preloadTracer(options.env, real(options.prefix), realHome === undefined ? undefined : real(realHome))
   return {
     backend: {
       kind: 'sandbox-exec',
+      tracer,
       projectDir: real(options.prefix),
       realHome: realHome === undefined ? undefined : real(realHome),
       runtimeDirs: [installRoot(options.execPath), PACKAGE_ROOT, options.npmPath].map(real),
@@ -153,7 +171,7 @@ const seatbelt = async (options: Parameters<typeof selectBackend>[0]): Promise<S
         ...(realHome === undefined ? [] : homeCredentialPaths(realHome)),
       ].map(real),
     },
-    isolation: SEATBELT,
+    isolation: { ...SEATBELT, tracer: tracer === undefined ? 'none' : 'preload' },
     degraded: {
       reason: 'the experimental macOS Seatbelt backend is in use (SAFE_INSTALL_SEATBELT=1): files and network are confined by a generated profile, but there are no namespaces and it is not tested in CI',
       fix: 'see docs/macos.md; unset SAFE_INSTALL_SEATBELT to use the v1 runner',

@@ -50,12 +50,10 @@ interface RunConfig<Name> {
   readonly env: (root: string) => Record<string, string>
 }
 
-/**
- * How the hooks are traced. The Node preload observer is one more line:
- * `{ name: 'preload', available: () => true, env: (root) => ({ SAFE_INSTALL_STRACE: path.join(root, 'no-strace') }) }`.
- */
+/** How the hooks are traced: strace, or (strace made unavailable) the Node preload observer. */
 const TRACERS: ReadonlyArray<RunConfig<TracerName>> = [
   { name: 'strace', available: straceWorks, env: () => ({}) },
+  { name: 'preload', available: () => true, env: (root) => ({ SAFE_INSTALL_STRACE: path.join(root, 'no-strace') }) },
 ]
 
 const LAUNCHERS: ReadonlyArray<RunConfig<LauncherName>> = [
@@ -78,6 +76,7 @@ type Action = Finding['action']
 /** Where the expected action depends on the launcher or the machine. */
 interface RunContext {
   readonly launcher: LauncherName
+  readonly tracer: TracerName
 }
 
 interface Expectation {
@@ -112,6 +111,11 @@ const ran = (command: string) => (): RegExp => new RegExp(`(?:^|/)${esc(command)
  * fails (EACCES); util-linux unshare's bind reads empty. Either way nothing leaks.
  */
 const MASKED = (c: RunContext): Action => (c.launcher === 'bwrap' ? 'blocked' : 'reported')
+/**
+ * A unix socket's connect fails (the host's sockets are hidden); strace sees the error, the preload
+ * observer does not (it arrives as an 'error' event it must not listen to), so it cannot claim a block.
+ */
+const HIDDEN_SOCKET = (c: RunContext): Action => (c.tracer === 'strace' ? 'blocked' : 'reported')
 /** The host's /etc is the sandbox's, read-only: reading an existing /etc/npmrc succeeds. */
 const HOST_FILE = (file: string) => (): Action => (existsSync(file) ? 'reported' : 'blocked')
 
@@ -170,8 +174,8 @@ const EXPECTATIONS: readonly Expectation[] = [
   { variant: 'udp4', rule: 'direct-connection', severity: 'error', action: 'blocked', subject: (t) => exact(`127.0.0.1 ${t.udpPort}`), evidence: { family: 'ipv4', protocol: 'udp' }, seenBy: BOTH },
   // c-ares connects its UDP socket to the server; the preload observer sees a lookup (not judged by the collector), not the socket
   { variant: 'customResolver', rule: 'direct-connection', severity: 'error', action: 'blocked', subject: (t) => exact(`127.0.0.1 ${t.dnsPort}`), evidence: { family: 'ipv4' }, seenBy: STRACE },
-  { variant: 'dockerSocket', rule: 'direct-connection', severity: 'error', action: 'blocked', subject: () => /^\/run\/docker\.sock$/, seenBy: BOTH },
-  { variant: 'sessionBus', rule: 'direct-connection', severity: 'error', action: 'blocked', subject: () => /^\/run\/user\/\d+\/bus$/, seenBy: BOTH },
+  { variant: 'dockerSocket', rule: 'direct-connection', severity: 'error', action: HIDDEN_SOCKET, subject: () => /^\/run\/docker\.sock$/, seenBy: BOTH },
+  { variant: 'sessionBus', rule: 'direct-connection', severity: 'error', action: HIDDEN_SOCKET, subject: () => /^\/run\/user\/\d+\/bus$/, seenBy: BOTH },
 
   // persistence: opened read-write without O_CREAT (nothing is created); the decoy home's files are absent
   { variant: 'writeDecoyBashrc', rule: 'persistence', severity: 'error', action: 'blocked', entry: 'shell-rc', subject: inDecoy('.bashrc'), decoy: true, seenBy: BOTH },
@@ -296,7 +300,7 @@ describe('tracer findings for an approved hostile hook', () => {
       })
 
       for (const row of EXPECTATIONS.filter((r) => r.seenBy.includes(tracer))) {
-        const action = typeof row.action === 'function' ? row.action({ launcher }) : row.action
+        const action = typeof row.action === 'function' ? row.action({ launcher, tracer }) : row.action
         const gap = row.gap?.[tracer]
         testOrGap(gap)(`${row.variant} → ${row.rule} (${row.severity}, ${action}${row.entry === undefined ? '' : `, ${row.entry}`})${gapNote(gap)}`, () => {
           const found = matching(row)
