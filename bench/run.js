@@ -183,7 +183,8 @@ async function readReport (file) {
   try {
     const report = JSON.parse(await readFile(file, 'utf8'))
     const s = report.summary || {}
-    return { scriptsRun: s.scriptsRun ?? null, scriptsSkipped: s.scriptsSkipped ?? null }
+    const findings = (report.findings || []).map(f => `${f.severity} ${f.rule} · ${f.package?.name ?? '?'} ${f.event ?? ''}: ${f.message}`)
+    return { scriptsRun: s.scriptsRun ?? null, scriptsSkipped: s.scriptsSkipped ?? null, findings, tracer: report.isolation?.tracer ?? null }
   } catch { return null }
 }
 
@@ -352,6 +353,14 @@ function docsSection ({ when, machine, opts, rows, medianRatio, warmup, safeLabe
   if (substituted) {
     lines.push(`- **safe-install was not run**: its command was replaced by \`${opts.safeInstallCmd}\`, so this run only measures the harness and the noise between two identical tools.`)
   }
+  const safeRuns = rows.map(r => r.safe).filter(r => r.tracer !== undefined && r.tracer !== null)
+  const found = [...new Set(safeRuns.flatMap(r => r.findings))].sort()
+  const severity = (level) => found.filter(f => f.startsWith(`${level} `)).length
+  if (!substituted && safeRuns.length > 0) {
+    lines.push(`- Findings on these benign install scripts (tracer ${[...new Set(safeRuns.map(r => r.tracer))].join('/')}, every pair): ` +
+      (found.length === 0 ? '**none** (no errors, warnings or notes)' : `${severity('error')} errors, ${severity('warning')} warnings, ${severity('note')} notes:`))
+    for (const f of found.slice(0, 40)) lines.push(`  - ${f.replace(/\|/g, '\\|')}`)
+  }
   lines.push(
     '',
     '| Pair | Order | npm ci (s) | safe-install ci (s) | Ratio | Scripts run (npm / safe-install) |',
@@ -450,6 +459,8 @@ async function main () {
     r.scripts = report?.scriptsRun ?? await countNpmScripts(npmLogs)
     r.scriptsSkipped = report?.scriptsSkipped || 0
     r.report = report ? reportFile : null
+    r.findings = report?.findings ?? []
+    r.tracer = report?.tracer ?? null
     return r
   }
 
