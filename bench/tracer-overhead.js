@@ -172,11 +172,9 @@ async function main () {
     } else if (nodedir === undefined || !existsSync(nodeGyp)) {
       console.log(`\nnode-gyp build: skipped (${nodedir === undefined ? 'no node headers (include/node/node_api.h) next to node, in /usr or /usr/local' : `no node-gyp at ${nodeGyp}`})`)
     } else {
-      const build = makeTask(projectDir, addonDir, 'native-addon', 'install', 'node-gyp rebuild', { npm_config_nodedir: nodedir })
-      // npm puts its own node-gyp on the script's PATH (node-gyp-bin); so does this.
-      const gypBin = path.join(tmp, 'node-gyp-bin')
-      await mkdir(gypBin, { recursive: true })
-      await writeFile(path.join(gypBin, 'node-gyp'), `#!/bin/sh\nexec "${process.execPath}" "${nodeGyp}" "$@"\n`, { mode: 0o755 })
+      // As npm runs it: its node-gyp-bin on PATH, npm_config_node_gyp naming npm's node-gyp.
+      const gypBin = path.join(npmPath, 'node_modules', '@npmcli', 'run-script', 'lib', 'node-gyp-bin')
+      const build = makeTask(projectDir, addonDir, 'native-addon', 'install', 'node-gyp rebuild', { npm_config_nodedir: nodedir, npm_config_node_gyp: nodeGyp })
       build.lifecycleEnv.PATH = `${gypBin}${path.delimiter}${build.lifecycleEnv.PATH}`
       const clean = () => rm(path.join(addonDir, 'build'), { recursive: true, force: true })
       const gypVariants = [

@@ -89,8 +89,9 @@ for dir in /proc/[0-9]*; do
 done
 for pid in $tracers; do
   tries=0
-  while kill -0 "$pid" 2>/dev/null && [ $tries -lt 200 ]; do
-    sleep 0.01
+  # strace ends a few ms after its last tracee: poll finely (2 s at most).
+  while kill -0 "$pid" 2>/dev/null && [ $tries -lt 1000 ]; do
+    sleep 0.002
     tries=$((tries + 1))
   done
   kill -9 "$pid" 2>/dev/null
