@@ -3,7 +3,7 @@ import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import runScript from '@npmcli/run-script'
-import { loadNpmConfig, type NpmConfig } from './config/npm-config.js'
+import { configList, loadNpmConfig, type NpmConfig } from './config/npm-config.js'
 import { SafeInstallError } from './errors.js'
 import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
 import { decideScript } from './policy/decide.js'
@@ -65,14 +65,14 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const prefix = config.prefix
   if (options.command === 'ci') await requireLockfile(prefix)
   const policy = await loadPolicy({ ...(options.policyFile === undefined ? {} : { explicit: options.policyFile }), prefix })
-  const allow = await readAllowScripts(prefix, asList(config.get('allow-scripts')))
+  const allow = await readAllowScripts(prefix, configList(config.get('allow-scripts')))
   const gyp = nodeGypEnv(config)
   const selected = await selectBackend({
     env: options.env,
     execPath: options.execPath,
     prefix,
     npmPath: config.npmPath,
-    npmConfigFiles: asList(config.get('globalconfig')),
+    npmConfigFiles: configList(config.get('globalconfig')),
     nodeGypDevdir: gyp['npm_config_devdir'],
     requireIsolation: options.requireIsolation,
   })
@@ -80,7 +80,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const unreviewedMode = options.unreviewed ?? policy.unreviewed ?? (selected.backend.kind === 'namespace' ? 'sandbox' : 'skip')
   const ignoreScripts = config.get('ignore-scripts') === true
   const workspaces = await selectWorkspaces({
-    prefix, cwd: options.cwd, filters: asList(config.get('workspace')), all: config.get('workspaces') === true,
+    prefix, cwd: options.cwd, filters: configList(config.get('workspace')), all: config.get('workspaces') === true,
   })
   const runs: ScriptRun[] = []
   const extraFindings: Finding[] = [...ignoredAllowEntries(allow)]
@@ -301,9 +301,6 @@ const nodeGypEnv = (config: NpmConfig): Record<string, string> => {
   return typeof cache === 'string' ? { npm_config_devdir: join(cache, '_safe-install', 'node-gyp') } : {}
 }
 
-const asList = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '')
-    : typeof value === 'string' && value !== '' ? [value] : []
 
 const ignoredAllowEntries = (allow: AllowScripts): Finding[] =>
   allow.ignored.map(({ key, reason }) => ({

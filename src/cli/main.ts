@@ -3,15 +3,15 @@ import { fileURLToPath } from 'node:url'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
 import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } from '../errors.js'
-import { runPipeline } from '../pipeline.js'
 import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
 import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
+import { auditCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { installCommand } from './commands/install.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { toNpmArgs } from './options.js'
-import { renderFor, sarifFor, type OutputFormat } from './render.js'
+import { renderFor, sarifFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
 
@@ -62,6 +62,8 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
   const interactive = !args.quiet && args.format === 'text'
+  // Loaded here, not at start-up: `audit` must not pay for Arborist and the sandbox.
+  const { runPipeline } = await import('../pipeline.js')
   const result = await runPipeline({
     command,
     cwd: process.cwd(),
@@ -101,6 +103,36 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
 const violations = (report: Report): number =>
   report.findings.filter((f) => f.severity === 'error' && !FAILURE_ONLY_RULES.has(f.rule)).length
 
+interface AuditArgs {
+  readonly lockfile?: string
+  readonly 'allowed-host'?: string[]
+  readonly 'fail-on': 'error' | 'warning' | 'none'
+  readonly report?: string
+  readonly sarif?: string
+  readonly format: OutputFormat
+  readonly quiet: boolean
+  readonly verbose: boolean
+  readonly color?: boolean
+}
+
+const runAuditCommand = async (args: AuditArgs): Promise<number> => {
+  const { runAudit } = await import('../audit/run-audit.js')
+  const { report, lockfilePath } = await runAudit({
+    cwd: process.cwd(), env: process.env, execPath: process.execPath, version: VERSION,
+    ...(args.lockfile === undefined ? {} : { lockfile: args.lockfile }),
+    allowedHosts: args['allowed-host'] ?? [],
+  })
+  if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
+  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, sarifForAudit(report, lockfilePath))
+  const out = args.format === 'sarif' ? sarifForAudit(report, lockfilePath)
+    : await renderFor(args.format, report, { prefix: process.cwd(), cwd: process.cwd(), color: useColor(args.color), verbose: args.verbose })
+  if (!(args.quiet && args.format === 'text')) process.stdout.write(out)
+  else process.stdout.write(`safe-install: audit of ${lockfilePath}: ${report.summary.packages} entries, ${report.summary.findings.error} errors, ${report.summary.findings.warning} warnings\n`)
+  const { error, warning } = report.summary.findings
+  const failing = args['fail-on'] === 'none' ? 0 : args['fail-on'] === 'warning' ? error + warning : error
+  return failing > 0 ? EXIT_FINDINGS : EXIT_OK
+}
+
 const summaryLine = (report: Report): string => {
   const { scriptsRun, findings } = report.summary
   return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
@@ -117,6 +149,7 @@ const main = async (): Promise<number> => {
     .command({ ...installCommand, command: [...installCommand.command, '$0'], handler: handler('install') })
     .command({ ...ciCommand, handler: handler('ci') })
     .command({ ...rebuildCommand, handler: handler('rebuild') })
+    .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs) } })
     .strict()
     .version(VERSION)
     .help()

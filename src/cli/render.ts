@@ -21,6 +21,10 @@ export const sarifFor = async (report: Report, prefix: string, cwd: string): Pro
   })
 }
 
+/** SARIF of an audit: every finding carries its lockfile and line. */
+export const sarifForAudit = (report: Report, lockfilePath: string): string =>
+  renderSarif(report, { manifestPath: 'package.json', lockfilePath, locate: () => undefined })
+
 export const renderFor = async (
   format: OutputFormat,
   report: Report,

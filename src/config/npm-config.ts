@@ -95,3 +95,8 @@ const collectSecretValues = (layers: ReadonlyArray<Record<string, unknown>>): st
   }
   return [...values].filter((v) => v.length >= 4)
 }
+
+/** A config value that may be a list (`allow-scripts`, `globalconfig`) as a list of non-empty strings. */
+export const configList = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string' && v !== '')
+    : typeof value === 'string' && value !== '' ? [value] : []

@@ -139,6 +139,11 @@ export const ruleCatalog: Readonly<Record<string, RuleDescription>> = {
     help: 'A location or link target contains `..` or an absolute path, so installing would write or link outside node_modules. Lockfiles written by npm never do this: restore the lockfile from a trusted commit.',
     defaultSeverity: 'error',
   },
+  'lockfile-duplicate': {
+    title: 'A lockfile entry appears more than once',
+    help: 'The same key is written twice; npm reads only the last one, so a reviewer reading the first may approve something else. Lockfiles written by npm never do this: restore the lockfile from a trusted commit or regenerate it.',
+    defaultSeverity: 'error',
+  },
   'known-malicious': {
     title: 'A package version is listed as malicious in the OSV database',
     help: 'The name and version match a malicious-package record imported with `safe-install db import`. Remove the dependency, regenerate the lockfile, rotate credentials on machines that installed it, and read the advisory in the evidence.',

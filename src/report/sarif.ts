@@ -79,6 +79,11 @@ const buildRule = (id: string, severity: Severity): ReportingDescriptor => {
 }
 
 const buildLocation = (finding: Finding, opts: SarifOptions): Location => {
+  // An audit finding carries its own place in the lockfile it was read from.
+  const { lockfile, line: at } = finding.evidence
+  if (typeof lockfile === 'string' && typeof at === 'number' && Number.isInteger(at) && at >= 1) {
+    return { physicalLocation: { artifactLocation: { uri: toUri(lockfile) }, region: { startLine: at } } }
+  }
   const location = finding.package.location
   const isRoot = location === ''
   const line = location === undefined || isRoot ? undefined : opts.locate(location)
@@ -94,7 +99,9 @@ const buildLocation = (finding: Finding, opts: SarifOptions): Location => {
 /** Stable across runs and versions, so that re-uploading the same problem updates one alert. */
 const fingerprintOf = (finding: Finding): string =>
   createHash('sha256')
-    .update(JSON.stringify([finding.rule, finding.package.name, finding.event ?? '']))
+    .update(JSON.stringify([finding.rule, finding.package.name, finding.event ?? '',
+      // Audit findings: one per lockfile entry (the same package can be locked twice).
+      ...(typeof finding.evidence['key'] === 'string' ? [finding.evidence['key']] : [])]))
     .digest('hex')
 
 const messageOf = (finding: Finding): string => {

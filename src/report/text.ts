@@ -112,7 +112,20 @@ const renderFindings = (findings: readonly Finding[], ctx: Context): string[] =>
 const countOutcomes = (packages: readonly ReportPackage[], outcomes: readonly ScriptOutcomeKind[]): number =>
   packages.reduce((n, pkg) => n + pkg.scripts.filter((script) => outcomes.includes(script.outcome)).length, 0)
 
+/** An audit runs nothing: what the lockfile holds and how its install scripts stand. */
+const renderInventory = (report: Report): string[] => {
+  const count = (approval: ReportPackage['approval']): number => report.packages.filter((pkg) => pkg.approval === approval).length
+  const scripts = report.packages.length === 0 ? 'none with install scripts'
+    : `${plural(report.packages.length, 'with install scripts', 'with install scripts')}: ${count('approved')} approved, ${count('unreviewed')} unreviewed, ${count('denied')} denied`
+  return [`${plural(report.summary.packages, 'lockfile entry', 'lockfile entries')}, ${scripts}.`]
+}
+
 const renderSummary = (report: Report, ctx: Context): string => {
+  if (report.command === 'audit') {
+    const { error, warning, note } = report.summary.findings
+    const notes = note === 0 ? [] : [`${plural(note, 'note')}${ctx.verbose ? '' : ' (--verbose shows them)'}`]
+    return ctx.paint(error > 0 ? 'red' : 'bold', `${plural(report.summary.packages, 'entry', 'entries')} reviewed · ${[plural(error, 'error'), plural(warning, 'warning'), ...notes].join(', ')}`)
+  }
   const blocked = countOutcomes(report.packages, ['blocked'])
   const { error, warning, note } = report.summary.findings
   const scripts = [
@@ -127,7 +140,7 @@ const renderSummary = (report: Report, ctx: Context): string => {
 
 const renderNextSteps = (report: Report, ctx: Context): string[] => {
   const waiting = report.packages.filter(
-    (pkg) => pkg.approval === 'unreviewed' && pkg.scripts.some((script) => script.outcome === 'skipped'),
+    (pkg) => pkg.approval === 'unreviewed' && (report.command === 'audit' || pkg.scripts.some((script) => script.outcome === 'skipped')),
   )
   if (waiting.length === 0) return []
   const intro =
@@ -142,7 +155,7 @@ const renderNextSteps = (report: Report, ctx: Context): string[] => {
     `  ${intro}`,
     ...rows.map((cells) => `    ${cells.join('  ')}`),
     `  Read each script, then approve or deny it: ${ctx.paint('cyan', `npm approve-scripts ${names}`)} (or npm deny-scripts)`,
-    `  Then run the approved ones, sandboxed: ${ctx.paint('cyan', `safe-install rebuild ${names}`)}`,
+    ...(report.command === 'audit' ? [] : [`  Then run the approved ones, sandboxed: ${ctx.paint('cyan', `safe-install rebuild ${names}`)}`]),
   ]
 }
 
@@ -157,8 +170,8 @@ export const renderText = (report: Report, opts: TextOptions): string => {
   const lines = [
     ...renderHeader(report, ctx),
     '',
-    ...renderScripts(report.packages, ctx),
-    ...renderFindings(report.findings, ctx),
+    ...(report.command === 'audit' ? renderInventory(report) : renderScripts(report.packages, ctx)),
+    ...renderFindings(report.command === 'audit' && !ctx.verbose ? report.findings.filter((f) => f.severity !== 'note') : report.findings, ctx),
     '',
     renderSummary(report, ctx),
     ...renderNextSteps(report, ctx),

@@ -8,7 +8,7 @@ const DESIGN_RULE_IDS = [
   'escaped-process', 'process-spawn', 'script-timeout', 'script-failed', 'unreviewed-script', 'script-changed',
   'install-script', 'lockfile-insecure-protocol', 'lockfile-untrusted-host', 'lockfile-missing-integrity',
   'lockfile-weak-integrity', 'lockfile-name-mismatch', 'lockfile-git-source', 'lockfile-remote-tarball',
-  'lockfile-path-traversal', 'known-malicious', 'static-*',
+  'lockfile-path-traversal', 'lockfile-duplicate', 'known-malicious', 'static-*',
 ]
 
 describe('ruleCatalog', () => {

@@ -1,0 +1,138 @@
+/// <reference path="../helpers/provided-context.d.ts" />
+/**
+ * `safe-install audit` the way a user runs it: a real lockfile npm wrote from the test registry,
+ * a tampered copy, the other formats' fixtures, bad input, and proof that it is offline: the
+ * registry npm is configured for is a listener that counts every connection, and the same audit
+ * runs inside a network namespace with no network at all.
+ */
+import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { cp, readFile, writeFile } from 'node:fs/promises'
+import { createServer, type Server } from 'node:net'
+import * as path from 'node:path'
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { FIXTURES_DIR, makeTempDir, removeDir } from '../helpers/fixtures.js'
+import { BIN, npm, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import { run } from '../helpers/registry.js'
+import { validateReport } from '../../src/report/validate-report.js'
+import type { Report } from '../../src/types.js'
+
+const netnsWorks = (): boolean => {
+  try {
+    execFileSync('unshare', ['-rn', 'true'], { stdio: 'ignore' })
+    return true
+  } catch {
+    return false
+  }
+}
+
+describe('safe-install audit', () => {
+  const open = inject('openRegistry')
+  let root: string
+  let project: TestProject
+  let trap: Server
+  let trapPort = 0
+  let contacted = 0
+  const realHost = new URL(open.url).host
+
+  beforeAll(async () => {
+    root = await makeTempDir('si-audit-')
+    trap = createServer((socket) => {
+      contacted += 1
+      socket.once('data', (data: Buffer) => { console.error(`the trap registry was contacted: ${data.toString().slice(0, 200)}`) })
+      setTimeout(() => socket.destroy(), 100)
+    })
+    await new Promise<void>((resolve) => trap.listen(0, '127.0.0.1', resolve))
+    trapPort = (trap.address() as { port: number }).port
+    project = await prepareProject('basic', root, 'basic', open, { allowScripts: { 'benign-postinstall': true, 'steal-npmrc': false } })
+    const locked = await npm(project, ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'])
+    expect(locked.code, locked.stderr).toBe(0)
+    // From here on npm's configured registry is the trap: anything the audit fetched would hit it.
+    await writeFile(path.join(project.dir, '.npmrc'), `registry=http://127.0.0.1:${trapPort}/\n`)
+  }, 120_000)
+
+  afterAll(async () => {
+    trap.close()
+    await removeDir(root)
+  })
+
+  const audit = (args: string[], dir = project.dir): ReturnType<typeof safeInstall> =>
+    safeInstall({ ...project, dir }, ['audit', '--allowed-host', realHost, ...args])
+
+  it('reviews the lockfile npm wrote: every install script with its approval, nothing fetched, nothing run', async () => {
+    const reportFile = path.join(root, 'basic.json')
+    const r = await audit(['--report', reportFile, '--fail-on', 'error'])
+    expect(r.code, r.stdout + r.stderr).toBe(0)
+    const report = await readJson<Report>(reportFile)
+    expect(validateReport(report)).toEqual({ kind: 'valid' })
+    expect(report.command).toBe('audit')
+    const approval = Object.fromEntries(report.packages.map((p) => [p.name, p.approval]))
+    expect(approval).toMatchObject({ 'benign-postinstall': 'approved', 'steal-npmrc': 'denied', 'dump-env': 'unreviewed', 'native-addon': 'unreviewed' })
+    const unreviewed = report.findings.find((f) => f.rule === 'install-script' && f.package.name === 'dump-env')
+    expect(unreviewed).toMatchObject({ severity: 'warning', evidence: { fix: 'npm approve-scripts dump-env', lockfile: 'package-lock.json' } })
+    const lockLines = (await readFile(path.join(project.dir, 'package-lock.json'), 'utf8')).split('\n')
+    expect(lockLines[Number(unreviewed?.evidence['line']) - 1]).toContain('"node_modules/dump-env"')
+    expect(report.findings.filter((f) => f.severity === 'error')).toEqual([])
+    expect(r.stdout).toContain('These packages have install scripts nobody has reviewed')
+    expect(contacted).toBe(0)
+  })
+
+  it('finds a tampered lockfile and locates each finding on its line, in text, JSON and SARIF', async () => {
+    const dir = path.join(root, 'tampered')
+    await cp(project.dir, dir, { recursive: true })
+    const file = path.join(dir, 'package-lock.json')
+    const lock = JSON.parse(await readFile(file, 'utf8')) as { packages: Record<string, Record<string, unknown>> }
+    const entry = lock.packages['node_modules/benign-postinstall'] ?? {}
+    // PhantomRaven-style: the same name, fetched from elsewhere over http, without integrity.
+    lock.packages['node_modules/benign-postinstall'] = { ...entry, resolved: 'http://203.0.113.9/benign-postinstall-1.0.0.tgz', integrity: undefined }
+    const other = lock.packages['node_modules/order-leaf'] ?? {}
+    lock.packages['node_modules/order-leaf'] = { ...other, resolved: String(other['resolved']).replace(/order-leaf/g, 'steal-npmrc') }
+    await writeFile(file, `${JSON.stringify(lock, null, 2)}\n`)
+    const sarifFile = path.join(root, 'tampered.sarif')
+    const r = await audit(['--format', 'json', '--sarif', sarifFile], dir)
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.stdout) as Report
+    const rules = (name: string): string[] => report.findings.filter((f) => f.package.name === name).map((f) => `${f.rule} ${f.severity}`).sort()
+    // Its allowScripts entry is by name: npm's matcher does not match it to a tarball from elsewhere.
+    expect(rules('benign-postinstall')).toEqual([
+      'install-script warning', 'lockfile-insecure-protocol error', 'lockfile-missing-integrity error', 'lockfile-remote-tarball warning', 'lockfile-untrusted-host error',
+    ])
+    expect(rules('order-leaf')).toContain('lockfile-name-mismatch error')
+    const sarif = JSON.parse(await readFile(sarifFile, 'utf8')) as { runs: Array<{ results: Array<{ ruleId: string; locations: Array<{ physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }> }> }> }
+    const lines = readFileSync(file, 'utf8').split('\n')
+    const mismatch = sarif.runs[0]?.results.find((x) => x.ruleId === 'lockfile-name-mismatch')?.locations[0]?.physicalLocation
+    expect(mismatch?.artifactLocation.uri).toBe('package-lock.json')
+    expect(lines[(mismatch?.region.startLine ?? 0) - 1]).toContain('"node_modules/order-leaf"')
+    expect((await audit(['--fail-on', 'none', '--quiet'], dir)).code).toBe(0)
+    expect(contacted).toBe(0)
+  })
+
+  it.runIf(netnsWorks())('gives the same answer inside a network namespace with no network at all', async () => {
+    const direct = await audit(['--format', 'json'])
+    const isolated = await run('unshare', ['-rn', process.execPath, BIN, 'audit', '--allowed-host', realHost, '--format', 'json'], { cwd: project.dir, env: project.env })
+    expect(isolated.code, isolated.stderr).toBe(0)
+    const strip = (text: string): unknown => ({ ...(JSON.parse(text) as Report), startedAt: '', durationMs: 0 })
+    expect(strip(isolated.stdout)).toEqual(strip(direct.stdout))
+  })
+
+  it('reads the other lockfile formats given with --lockfile', async () => {
+    for (const [format, file] of [['pnpm', 'pnpm/v9-workspaces/pnpm-lock.yaml'], ['bun', 'bun/workspaces/bun.lock']] as const) {
+      const r = await audit(['--lockfile', path.join(FIXTURES_DIR, 'lockfiles', file), '--format', 'json', '--fail-on', 'none'])
+      expect(r.code, `${format}: ${r.stderr}`).toBe(0)
+      expect((JSON.parse(r.stdout) as Report).summary.packages, format).toBeGreaterThan(0)
+    }
+  })
+
+  it('refuses a lockfile it cannot parse with one line naming the file and position (exit 2), and a missing one', async () => {
+    const dir = path.join(root, 'broken')
+    await cp(project.dir, dir, { recursive: true })
+    await writeFile(path.join(dir, 'package-lock.json'), '{\n  "lockfileVersion": 3,\n  "packages": {\n    "node_modules/x": { "version": 1\n')
+    const r = await audit([], dir)
+    expect(r.code).toBe(2)
+    expect(r.stderr).toMatch(/^safe-install: package-lock\.json:\d+:\d+: .+/)
+    expect(r.stderr).not.toMatch(/\n\s+at /)
+    const none = await audit(['--lockfile', path.join(root, 'nope.json')])
+    expect(none.code).toBe(2)
+    expect(none.stderr).toContain('cannot read')
+  })
+})
