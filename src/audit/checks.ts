@@ -40,8 +40,10 @@ const urlOf = (resolved: string | undefined): URL | undefined => {
 /** An allowScripts verdict from npm's own matcher, with a stand-in for the arborist node. */
 const approvalOf = (entry: LockEntry, allow: AllowScripts): 'approved' | 'denied' | 'unreviewed' => {
   const name = entry.realName ?? entry.name
+  // yarn classic appends the tarball's sha1 as a URL fragment; npm's matcher reads the bare tarball URL.
+  const resolved = entry.source === 'registry' && entry.resolved !== undefined ? entry.resolved.replace(/#.*$/, '') : entry.resolved
   const node = {
-    resolved: entry.resolved ?? null,
+    resolved: resolved ?? null,
     isRegistryDependency: entry.source === 'registry',
     inBundle: entry.inBundle === true,
     // Without a resolved URL (omit-lockfile-registry-resolved) npm takes the name from the spec that

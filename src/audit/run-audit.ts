@@ -6,6 +6,7 @@ import { readAllowScripts } from '../policy/allow-scripts.js'
 import { buildReport } from '../report/build-report.js'
 import type { Finding, IsolationInfo, Report, ReportPackage } from '../types.js'
 import { auditLockfile } from './checks.js'
+import { findInstalled, withInstalledScripts } from './installed.js'
 import { detectLockfile, LOCKFILE_NAMES, parseLockfile, type Lockfile } from './lockfile/index.js'
 
 /**
@@ -46,7 +47,9 @@ export const runAudit = async (options: AuditOptions): Promise<AuditResult> => {
   })
   const projectDir = dirname(file)
   const lockfilePath = relative(options.cwd, file).split('\\').join('/') || basename(file)
-  const lock = await parseLockfile(lockfilePath, text)
+  const parsed = await parseLockfile(lockfilePath, text)
+  const installed = await findInstalled(parsed, projectDir)
+  const lock = withInstalledScripts(parsed, installed)
   const config = await loadNpmConfig({ cwd: projectDir, env: options.env, execPath: options.execPath, npmArgs: [] })
   const allowScripts = await readAllowScripts(projectDir, configList(config.get('allow-scripts')))
   const findings: Finding[] = auditLockfile(lock, {

@@ -11,7 +11,7 @@ import { cp, readFile, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { FIXTURES_DIR, makeTempDir, removeDir } from '../helpers/fixtures.js'
+import { FIXTURES_DIR, makeTempDir, removeDir, REPO_ROOT } from '../helpers/fixtures.js'
 import { BIN, npm, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
 import { run } from '../helpers/registry.js'
 import { validateReport } from '../../src/report/validate-report.js'
@@ -114,6 +114,35 @@ describe('safe-install audit', () => {
     const strip = (text: string): unknown => ({ ...(JSON.parse(text) as Report), startedAt: '', durationMs: 0 })
     expect(strip(isolated.stdout)).toEqual(strip(direct.stdout))
   })
+
+  it('reviews the lockfiles pnpm and yarn classic write for the same project: clean sources, and install scripts where node_modules shows them', async () => {
+    const bin = (name: string): string => path.join(REPO_ROOT, 'node_modules', '.bin', name)
+    const answers: Record<string, string[]> = {}
+    for (const [tool, args, lockfile] of [
+      ['pnpm', ['install', '--lockfile-only', '--ignore-scripts'], 'pnpm-lock.yaml'],
+      ['yarn', ['install', '--ignore-scripts', '--non-interactive', '--no-progress'], 'yarn.lock'],
+    ] as const) {
+      const dir = path.join(root, tool)
+      await cp(project.dir, dir, { recursive: true, filter: (src) => !/package-lock\.json$|node_modules/.test(src) })
+      // Each tool installs from the test registry, then the audit gets the trap as npm's registry again.
+      await writeFile(path.join(dir, '.npmrc'), `registry=${open.url}\n`)
+      const made = await run(bin(tool), [...args], { cwd: dir, env: { ...project.env, COREPACK_ENABLE_STRICT: '0' }, timeoutMs: 110_000 })
+      expect(made.code, `${tool}: ${made.stdout}${made.stderr}`).toBe(0)
+      await writeFile(path.join(dir, '.npmrc'), `registry=http://127.0.0.1:${trapPort}/\n`)
+      const r = await audit(['--format', 'json', '--fail-on', 'none'], dir)
+      expect(r.code, r.stderr).toBe(0)
+      const report = JSON.parse(r.stdout) as Report
+      expect(report.findings.filter((f) => f.evidence['lockfile'] !== lockfile)).toEqual([])
+      answers[tool] = report.findings.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
+    }
+    const npmAnswer = JSON.parse((await audit(['--format', 'json', '--fail-on', 'none'])).stdout) as Report
+    const scripts = npmAnswer.findings.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
+    expect(scripts.length).toBeGreaterThan(3)
+    // pnpm v9 does not record install scripts and --lockfile-only installed nothing: sources only, all clean.
+    // yarn.lock does not record them either, but yarn installed node_modules, whose package.json files do.
+    expect(answers).toEqual({ pnpm: [], yarn: scripts })
+    expect(contacted).toBe(0)
+  }, 240_000)
 
   it('reads the other lockfile formats given with --lockfile', async () => {
     for (const [format, file] of [['pnpm', 'pnpm/v9-workspaces/pnpm-lock.yaml'], ['bun', 'bun/workspaces/bun.lock']] as const) {
