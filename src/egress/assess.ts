@@ -18,9 +18,24 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 /** A plain-HTTP path as reports show it: secrets redacted, bounded. */
 export const shownPath = (ctx: ProxyContext, path: string): string => clip(redactSecrets(path, ctx.needles), 2048)
 
+/** The entry of `denied` that covers a host: the name itself or a parent domain. */
+export const deniedBy = (denied: ReadonlyMap<string, string> | undefined, host: string): string | undefined => {
+  if (denied === undefined || denied.size === 0) return undefined
+  const name = host.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '')
+  for (let at = name; at !== ''; at = at.includes('.') ? at.slice(at.indexOf('.') + 1) : '') {
+    const why = denied.get(at)
+    if (why !== undefined) return why
+  }
+  return undefined
+}
+
 /** Fail closed: a throw inside the decider denies. */
 const decideSafely = (ctx: ProxyContext, target: { host: string; port: number }): EgressDecision => {
   try {
+    const why = deniedBy(ctx.denied, target.host)
+    if (why !== undefined) {
+      return { kind: 'deny', reason: `host ${target.host} is a known indicator of compromise (${why}); refused whatever the grants say`, category: 'not-granted', host: target.host }
+    }
     return decideEgress(target, ctx.grants)
   } catch {
     return { kind: 'deny', reason: 'internal error while deciding; denied', category: 'invalid', host: '(unknown)' }

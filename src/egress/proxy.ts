@@ -36,6 +36,11 @@ export interface EgressProxyOptions {
   readonly upstream?: { readonly url: string } | undefined
   /** Canaries and real secret values that must never leave. */
   readonly secrets: readonly SecretNeedle[]
+  /**
+   * Hosts that are refused whatever the grants say, with why: indicators of compromise of the
+   * imported malicious-package database (host → record id). A name also covers its subdomains.
+   */
+  readonly denied?: ReadonlyMap<string, string> | undefined
   readonly onEvent: (event: EgressEvent) => void
   readonly onFinding: (finding: Finding) => void
   /** Name resolution (default: the system resolver, every address). */
@@ -84,6 +89,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
   const ctx: ProxyContext = {
     attribution: options.attribution,
     grants: parsed.grants,
+    denied: options.denied ?? new Map(),
     upstream: options.upstream === undefined ? null : parseUpstream(options.upstream.url),
     needles: compileNeedles(options.secrets),
     resolve: options.resolve ?? systemResolve,

@@ -15,6 +15,8 @@ export interface EgressSettings {
   readonly upstream: string | undefined
   /** Canary and real secret values that must never leave. */
   readonly secrets: readonly SecretNeedle[]
+  /** Hosts refused whatever the grants say (indicators of compromise: host → record id). */
+  readonly denied?: ReadonlyMap<string, string> | undefined
   readonly onEvent: (event: EgressEvent) => void
   readonly onFinding: (finding: Finding) => void
 }
@@ -45,6 +47,7 @@ export const startHookEgress = async (options: {
     listen: socketPath === undefined ? { kind: 'tcp', host: '127.0.0.1', credentials } : { kind: 'unix', path: socketPath },
     attribution: { package: { name: options.pkg.name, version: options.pkg.version, location: options.pkg.location }, event: options.event },
     grants: [...options.settings.grants, ...options.packageGrants],
+    denied: options.settings.denied,
     upstream: options.settings.upstream === undefined ? undefined : { url: options.settings.upstream },
     secrets: options.settings.secrets,
     onEvent: options.settings.onEvent,
