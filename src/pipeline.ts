@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs'
+import { existsSync, realpathSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -96,6 +96,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       grants: policy.network,
       upstream: upstreamProxy(config),
       secrets: secretNeedles(session.canaries, config.secretValues, options.env),
+      denied: await compromisedHosts(options.env),
       onEvent: (event) => egressEvents.push(event),
       onFinding: (finding) => extraFindings.push(finding),
     },
@@ -365,3 +366,19 @@ const secretNeedles = (
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].length >= 8 && isSecretName(entry[0]))
     .map(([name, value]) => ({ name: `environment ${name}`, value })),
 ]
+
+/**
+ * Indicators of compromise of the imported malicious-package index (`safe-install db import`),
+ * refused by every hook's egress proxy: host or address → the advisories naming it. CIDR blocks
+ * are not matched (the proxy decides by name and literal address). No index, no denials.
+ */
+const compromisedHosts = async (env: Readonly<Record<string, string | undefined>>): Promise<ReadonlyMap<string, string>> => {
+  const { defaultIndexPath } = await import('./audit/malware-db/default-path.js')
+  const file = defaultIndexPath(env)
+  if (!existsSync(file)) return new Map()
+  const { loadDatabase } = await import('./audit/malware-db/index.js')
+  const db = await loadDatabase(file)
+  const why = `listed in the malicious-package index ${file}`
+  return new Map([...db.iocs.domains, ...db.iocs.ips.filter((ip) => !ip.includes('/'))].map((host) => [host.toLowerCase(), why]))
+}
+

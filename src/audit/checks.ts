@@ -3,6 +3,7 @@ import scriptAllowed from '@npmcli/arborist/lib/script-allowed.js'
 import type { AllowScripts } from '../policy/allow-scripts.js'
 import type { Finding, Severity } from '../types.js'
 import type { LockEntry, Lockfile } from './lockfile/index.js'
+import { lookup, type MalwareDatabase } from './malware-db/index.js'
 
 const { isScriptAllowed } = scriptAllowed
 
@@ -21,6 +22,8 @@ export interface AuditContext {
   /** More hosts the user trusts (`--allowed-host`), `host` or `host:port`. */
   readonly allowedHosts: readonly string[]
   readonly allowScripts: AllowScripts
+  /** The malicious-package database, when one is given or imported. */
+  readonly malware?: MalwareDatabase | undefined
 }
 
 type Check = (entry: LockEntry, ctx: AuditContext, report: Report) => void
@@ -184,7 +187,18 @@ const duplicate: Check = (entry, _ctx, report) => {
     `${entry.key} appears more than once in the lockfile; npm reads only the last, so a reviewer may approve the wrong one: restore the lockfile from a trusted commit or regenerate it.`)
 }
 
-const CHECKS: readonly Check[] = [installScript, insecureProtocol, untrustedHost, integrity, nameMismatch, gitSource, remoteTarball, pathTraversal, duplicate]
+const knownMalicious: Check = (entry, ctx, report) => {
+  if (ctx.malware === undefined || entry.version === undefined) return
+  // The registry identity: the name the resolved URL fetches, else the lockfile's.
+  const name = entry.resolvedName ?? entry.realName ?? entry.name
+  for (const match of lookup(ctx.malware, name, entry.version)) {
+    report('known-malicious', 'error',
+      `${name}@${entry.version} is listed as malicious (${match.id}: ${match.summary}): remove it, regenerate the lockfile, and rotate every credential of machines that installed it.`,
+      { id: match.id, aliases: match.aliases, summary: match.summary })
+  }
+}
+
+const CHECKS: readonly Check[] = [knownMalicious, installScript, insecureProtocol, untrustedHost, integrity, nameMismatch, gitSource, remoteTarball, pathTraversal, duplicate]
 
 /** Every finding of the lockfile, in lockfile order. */
 export const auditLockfile = (lock: Lockfile, ctx: AuditContext): Finding[] => {

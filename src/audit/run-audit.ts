@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { basename, dirname, relative, resolve } from 'node:path'
 import { configList, loadNpmConfig } from '../config/npm-config.js'
@@ -7,6 +8,8 @@ import { buildReport } from '../report/build-report.js'
 import type { Finding, IsolationInfo, Report, ReportPackage } from '../types.js'
 import { auditLockfile } from './checks.js'
 import { findInstalled, withInstalledScripts } from './installed.js'
+import { defaultIndexPath } from './malware-db/default-path.js'
+import { loadDatabase } from './malware-db/index.js'
 import { detectLockfile, LOCKFILE_NAMES, parseLockfile, type Lockfile } from './lockfile/index.js'
 
 /**
@@ -23,6 +26,8 @@ export interface AuditOptions {
   /** `--lockfile`; else the one npm/yarn/pnpm/bun would use in cwd. */
   readonly lockfile?: string
   readonly allowedHosts: readonly string[]
+  /** `--malware-db`: an index or OSV records; else the imported index when there is one. */
+  readonly malwareDb?: string
 }
 
 export interface AuditResult {
@@ -30,6 +35,8 @@ export interface AuditResult {
   /** The project directory (the lockfile's) and the lockfile as SARIF and annotations name it. */
   readonly projectDir: string
   readonly lockfilePath: string
+  /** The malicious-package database used, or why none was. */
+  readonly malware: { readonly file: string; readonly count: number; readonly builtAt: string } | { readonly missing: string }
 }
 
 /** Audit runs no code: the report says so, and claims no sandbox. */
@@ -52,14 +59,19 @@ export const runAudit = async (options: AuditOptions): Promise<AuditResult> => {
   const lock = withInstalledScripts(parsed, installed)
   const config = await loadNpmConfig({ cwd: projectDir, env: options.env, execPath: options.execPath, npmArgs: [] })
   const allowScripts = await readAllowScripts(projectDir, configList(config.get('allow-scripts')))
+  const dbFile = options.malwareDb === undefined ? defaultIndexPath(options.env) : resolve(options.cwd, options.malwareDb)
+  const malware = options.malwareDb !== undefined || existsSync(dbFile) ? await loadDatabase(dbFile) : undefined
   const findings: Finding[] = auditLockfile(lock, {
-    lockfilePath, projectDir, registries: registriesOf(config.flat), allowedHosts: options.allowedHosts, allowScripts,
+    lockfilePath, projectDir, registries: registriesOf(config.flat), allowedHosts: options.allowedHosts, allowScripts, malware,
   })
   const report = buildReport({
     version: options.version, command: 'audit', mode: 'report', startedAt, finishedAt: Date.now(), isolation: NOT_NEEDED,
     packageCount: lock.entries.length, runs: [], egress: [], findings,
   })
-  return { report: { ...report, packages: scriptPackages(lock, findings) }, projectDir, lockfilePath }
+  return {
+    report: { ...report, packages: scriptPackages(lock, findings) }, projectDir, lockfilePath,
+    malware: malware === undefined ? { missing: dbFile } : { file: dbFile, count: malware.count, builtAt: malware.builtAt },
+  }
 }
 
 /** npm's `registry` and every `@scope:registry`, as npm's flat options carry them. */

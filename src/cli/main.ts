@@ -6,7 +6,7 @@ import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } 
 import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
 import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
-import { auditCommand } from './commands/audit.js'
+import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { installCommand } from './commands/install.js'
 import { rebuildCommand } from './commands/rebuild.js'
@@ -105,6 +105,7 @@ const violations = (report: Report): number =>
 
 interface AuditArgs {
   readonly lockfile?: string
+  readonly 'malware-db'?: string
   readonly 'allowed-host'?: string[]
   readonly 'fail-on': 'error' | 'warning' | 'none'
   readonly report?: string
@@ -117,11 +118,18 @@ interface AuditArgs {
 
 const runAuditCommand = async (args: AuditArgs): Promise<number> => {
   const { runAudit } = await import('../audit/run-audit.js')
-  const { report, lockfilePath } = await runAudit({
+  const result = await runAudit({
     cwd: process.cwd(), env: process.env, execPath: process.execPath, version: VERSION,
     ...(args.lockfile === undefined ? {} : { lockfile: args.lockfile }),
     allowedHosts: args['allowed-host'] ?? [],
+    ...(args['malware-db'] === undefined ? {} : { malwareDb: args['malware-db'] }),
   })
+  if (!args.quiet && args.format === 'text') {
+    process.stderr.write('file' in result.malware
+      ? `safe-install: malware database ${result.malware.file}: ${result.malware.count} advisories, built ${result.malware.builtAt}\n`
+      : `safe-install: no malware database (${result.malware.missing}): known-malicious versions were not checked; import one with safe-install db import <dir|zip>\n`)
+  }
+  const { report, lockfilePath } = result
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, sarifForAudit(report, lockfilePath))
   const out = args.format === 'sarif' ? sarifForAudit(report, lockfilePath)
@@ -131,6 +139,18 @@ const runAuditCommand = async (args: AuditArgs): Promise<number> => {
   const { error, warning } = report.summary.findings
   const failing = args['fail-on'] === 'none' ? 0 : args['fail-on'] === 'warning' ? error + warning : error
   return failing > 0 ? EXIT_FINDINGS : EXIT_OK
+}
+
+const runDbImport = async (args: { readonly source: string; readonly out?: string }): Promise<number> => {
+  const [{ importDatabase }, { defaultIndexPath }] = await Promise.all([import('../audit/malware-db/index.js'), import('../audit/malware-db/default-path.js')])
+  const out = args.out ?? defaultIndexPath(process.env)
+  const result = await importDatabase(args.source, out)
+  const { stats, iocs, problems } = result
+  process.stdout.write(`safe-install: imported ${result.count} malicious-package advisories for ${result.packages} packages into ${out}\n`
+    + `  read ${stats.documents} documents: ${stats.withdrawn} withdrawn, ${stats.otherEcosystem} other ecosystems, ${stats.notMalicious} not malware, ${stats.duplicates} duplicates, ${stats.malformed} malformed\n`
+    + `  indicators of compromise: ${iocs.domains} domains and ${iocs.ips} addresses, refused by the egress proxy of every install\n`
+    + problems.slice(0, 5).map((p) => `  skipped ${stripControlInline(p.file)}: ${stripControlInline(p.reason)}\n`).join(''))
+  return EXIT_OK
 }
 
 const summaryLine = (report: Report): string => {
@@ -150,6 +170,7 @@ const main = async (): Promise<number> => {
     .command({ ...ciCommand, handler: handler('ci') })
     .command({ ...rebuildCommand, handler: handler('rebuild') })
     .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs) } })
+    .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
     .strict()
     .version(VERSION)
     .help()

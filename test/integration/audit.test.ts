@@ -144,6 +144,34 @@ describe('safe-install audit', () => {
     expect(contacted).toBe(0)
   }, 240_000)
 
+  it('imports OSV malicious-package records and flags a locked version they list, from a flag or the imported index', async () => {
+    const index = path.join(root, 'db', 'malware.index')
+    const imported = await safeInstall(project, ['db', 'import', path.join(FIXTURES_DIR, 'malware-db', 'osv'), '--out', index])
+    expect(imported.code, imported.stderr).toBe(0)
+    expect(imported.stdout).toMatch(/imported \d+ malicious-package advisories/)
+    const dir = path.join(root, 'malicious')
+    await cp(project.dir, dir, { recursive: true })
+    const file = path.join(dir, 'package-lock.json')
+    const lock = JSON.parse(await readFile(file, 'utf8')) as { packages: Record<string, unknown> }
+    lock.packages['node_modules/evil-whole'] = { version: '4.2.0', resolved: `${open.url.replace(/\/$/, '')}/evil-whole/-/evil-whole-4.2.0.tgz`, integrity: 'sha512-AAAA' }
+    await writeFile(file, `${JSON.stringify(lock, null, 2)}\n`)
+    const flagged = (report: Report): string[] => report.findings.filter((f) => f.rule === 'known-malicious').map((f) => `${f.package.name} ${String(f.evidence['id'])} ${f.severity}`)
+    const byFlag = await audit(['--format', 'json', '--malware-db', index], dir)
+    expect(byFlag.code).toBe(1)
+    expect(flagged(JSON.parse(byFlag.stdout) as Report)).toEqual(['evil-whole MAL-2099-0001 error'])
+    // The records themselves work too, and so does the imported index found without a flag.
+    const byRecords = await audit(['--format', 'json', '--malware-db', path.join(FIXTURES_DIR, 'malware-db', 'all.zip')], dir)
+    expect(flagged(JSON.parse(byRecords.stdout) as Report)).toEqual(['evil-whole MAL-2099-0001 error'])
+    const byDefault = await safeInstall({ ...project, dir, env: { ...project.env, SAFE_INSTALL_MALWARE_DB: index } }, ['audit', '--allowed-host', realHost])
+    expect(byDefault.stdout).toContain('known-malicious')
+    expect(byDefault.stderr).toContain(`malware database ${index}`)
+    const without = await audit([], dir)
+    expect(without.stderr).toContain('no malware database')
+    const bad = await audit(['--malware-db', path.join(root, 'missing-db')], dir)
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')[0]).toMatch(/^safe-install: .*missing-db/)
+  })
+
   it('reads the other lockfile formats given with --lockfile', async () => {
     for (const [format, file] of [['pnpm', 'pnpm/v9-workspaces/pnpm-lock.yaml'], ['bun', 'bun/workspaces/bun.lock']] as const) {
       const r = await audit(['--lockfile', path.join(FIXTURES_DIR, 'lockfiles', file), '--format', 'json', '--fail-on', 'none'])

@@ -7,6 +7,7 @@ export const auditCommand = {
   builder: (y: Argv) =>
     y
       .option('lockfile', { type: 'string', requiresArg: true, describe: 'the lockfile to review (default: the one in this directory)' })
+      .option('malware-db', { type: 'string', requiresArg: true, describe: 'OSV malicious-package records (dir, export zip, record) or an index from `db import` (default: the imported index)' })
       .option('allowed-host', { type: 'string', array: true, requiresArg: true, describe: 'another trusted host for resolved URLs (repeatable)' })
       .option('fail-on', { choices: ['error', 'warning', 'none'] as const, default: 'error' as const, describe: 'exit 1 on findings of this severity or worse' })
       .option('report', { type: 'string', requiresArg: true, describe: 'write the JSON report to this file' })
@@ -16,3 +17,15 @@ export const auditCommand = {
       .option('verbose', { type: 'boolean', default: false, describe: 'print notes too' })
       .option('color', { type: 'boolean', describe: 'colour output (--no-color to disable; NO_COLOR respected)' }),
 }
+
+/** `safe-install db import <source>`: compile OSV malicious-package records into the local index. */
+export const dbCommand = {
+  command: 'db <action> <source>',
+  describe: 'import OSV malicious-package records (a directory of *.json or an OSV export zip) for audit and the egress proxy',
+  builder: (y: Argv) =>
+    y
+      .positional('action', { choices: ['import'] as const, describe: 'what to do' })
+      .positional('source', { type: 'string', describe: 'directory of OSV records, OSV export zip, or one record' })
+      .option('out', { type: 'string', requiresArg: true, describe: 'where to write the index (default: SAFE_INSTALL_MALWARE_DB, else ~/.cache/safe-install/malware-db.index)' }),
+}
+
