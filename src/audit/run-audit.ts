@@ -1,13 +1,13 @@
 import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { basename, dirname, relative, resolve } from 'node:path'
+import { basename, dirname, join, relative, resolve } from 'node:path'
 import { configList, loadNpmConfig } from '../config/npm-config.js'
 import { SafeInstallError } from '../errors.js'
 import { readAllowScripts } from '../policy/allow-scripts.js'
 import { buildReport } from '../report/build-report.js'
 import type { Finding, IsolationInfo, Report, ReportPackage } from '../types.js'
 import { auditLockfile } from './checks.js'
-import { findInstalled, withInstalledScripts } from './installed.js'
+import { entryId, findInstalled, withInstalledScripts, type InstalledPackage } from './installed.js'
 import { defaultIndexPath } from './malware-db/default-path.js'
 import { loadDatabase } from './malware-db/index.js'
 import { detectLockfile, LOCKFILE_NAMES, parseLockfile, type Lockfile } from './lockfile/index.js'
@@ -64,6 +64,7 @@ export const runAudit = async (options: AuditOptions): Promise<AuditResult> => {
   const findings: Finding[] = auditLockfile(lock, {
     lockfilePath, projectDir, registries: registriesOf(config.flat), allowedHosts: options.allowedHosts, allowScripts, malware,
   })
+  findings.push(...await staticFindings(lock, installed, options.cwd))
   const report = buildReport({
     version: options.version, command: 'audit', mode: 'report', startedAt, finishedAt: Date.now(), isolation: NOT_NEEDED,
     packageCount: lock.entries.length, runs: [], egress: [], findings,
@@ -93,3 +94,29 @@ const scriptPackages = (lock: Lockfile, findings: readonly Finding[]): ReportPac
     }
   })
 }
+
+/**
+ * What the install scripts of installed packages contain (node_modules present): each package
+ * with install-time code is analysed as files, never run (src/audit/static). The file is named
+ * relative to where audit ran, so SARIF and annotations point at it.
+ */
+const staticFindings = async (lock: Lockfile, installed: ReadonlyMap<string, InstalledPackage>, cwd: string): Promise<Finding[]> => {
+  const withScripts = lock.entries.filter((entry) => entry.hasInstallScript === true && entry.inBundle !== true && installed.has(entryId(entry)))
+  if (withScripts.length === 0) return []
+  const { analysePackage, loadStaticRules } = await import('./static/index.js')
+  const rules = loadStaticRules()
+  const found: Finding[] = []
+  for (const entry of withScripts) {
+    const copy = installed.get(entryId(entry))
+    if (copy === undefined) continue
+    const pkg = { name: entry.realName ?? entry.name, version: entry.version ?? '', location: entry.location ?? entry.key }
+    for (const f of await analysePackage(copy.dir, { rules })) {
+      found.push({
+        rule: f.rule, severity: f.severity, package: pkg, action: 'reported', message: f.message,
+        evidence: { ...f.evidence, file: relative(cwd, join(copy.dir, f.evidence.file)).split('\\').join('/') },
+      })
+    }
+  }
+  return found
+}
+

@@ -79,10 +79,11 @@ const buildRule = (id: string, severity: Severity): ReportingDescriptor => {
 }
 
 const buildLocation = (finding: Finding, opts: SarifOptions): Location => {
-  // An audit finding carries its own place in the lockfile it was read from.
-  const { lockfile, line: at } = finding.evidence
-  if (typeof lockfile === 'string' && typeof at === 'number' && Number.isInteger(at) && at >= 1) {
-    return { physicalLocation: { artifactLocation: { uri: toUri(lockfile) }, region: { startLine: at } } }
+  // An audit finding carries its own place: a script file it quotes, or the lockfile it was read from.
+  const { file, lockfile, line: at } = finding.evidence
+  const where = typeof file === 'string' ? file : lockfile
+  if (typeof where === 'string' && typeof at === 'number' && Number.isInteger(at) && at >= 1) {
+    return { physicalLocation: { artifactLocation: { uri: toUri(where) }, region: { startLine: at } } }
   }
   const location = finding.package.location
   const isRoot = location === ''

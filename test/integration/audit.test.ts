@@ -132,8 +132,12 @@ describe('safe-install audit', () => {
       const r = await audit(['--format', 'json', '--fail-on', 'none'], dir)
       expect(r.code, r.stderr).toBe(0)
       const report = JSON.parse(r.stdout) as Report
-      expect(report.findings.filter((f) => f.evidence['lockfile'] !== lockfile)).toEqual([])
-      answers[tool] = report.findings.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
+      const located = report.findings.filter((f) => !f.rule.startsWith('static-'))
+      expect(located.filter((f) => f.evidence['lockfile'] !== lockfile)).toEqual([])
+      answers[tool] = located.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
+      // yarn installed node_modules, so the scripts' files were read too: the two fixtures that steal are errors.
+      const stealing = [...new Set(report.findings.filter((f) => f.rule.startsWith('static-') && f.severity === 'error').map((f) => f.package.name))].sort()
+      expect(stealing, tool).toEqual(tool === 'yarn' ? ['dump-env', 'steal-npmrc'] : [])
     }
     const npmAnswer = JSON.parse((await audit(['--format', 'json', '--fail-on', 'none'])).stdout) as Report
     const scripts = npmAnswer.findings.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
@@ -170,6 +174,34 @@ describe('safe-install audit', () => {
     const bad = await audit(['--malware-db', path.join(root, 'missing-db')], dir)
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')[0]).toMatch(/^safe-install: .*missing-db/)
+  })
+
+  it('reads the install scripts of installed packages as files: a Shai-Hulud-like payload is an error, an esbuild-like installer is not', async () => {
+    const dir = path.join(root, 'static')
+    await cp(project.dir, dir, { recursive: true })
+    const file = path.join(dir, 'package-lock.json')
+    const lock = JSON.parse(await readFile(file, 'utf8')) as { packages: Record<string, unknown> }
+    for (const [name, version] of [['shai-hulud-like', '1.0.1'], ['esbuild-like', '0.25.12']] as const) {
+      const from = path.join(FIXTURES_DIR, 'static', name === 'esbuild-like' ? 'benign' : '', name)
+      await cp(from, path.join(dir, 'node_modules', name), { recursive: true })
+      lock.packages[`node_modules/${name}`] = {
+        version, resolved: `${open.url.replace(/\/$/, '')}/${name}/-/${name}-${version}.tgz`, integrity: 'sha512-AAAA', hasInstallScript: true,
+      }
+    }
+    await writeFile(file, `${JSON.stringify(lock, null, 2)}\n`)
+    const sarifFile = path.join(root, 'static.sarif')
+    const r = await audit(['--format', 'json', '--sarif', sarifFile], dir)
+    expect(r.code).toBe(1)
+    const report = JSON.parse(r.stdout) as Report
+    expect(validateReport(report)).toEqual({ kind: 'valid' })
+    const staticOf = (name: string, severity: string): string[] =>
+      report.findings.filter((f) => f.rule.startsWith('static-') && f.package.name === name && f.severity === severity).map((f) => f.rule)
+    expect(staticOf('shai-hulud-like', 'error').length).toBeGreaterThan(0)
+    expect([...staticOf('esbuild-like', 'error'), ...staticOf('esbuild-like', 'warning')]).toEqual([])
+    const first = report.findings.find((f) => f.rule.startsWith('static-') && f.severity === 'error')
+    expect(String(first?.evidence['file'])).toMatch(/^node_modules\/shai-hulud-like\//)
+    const sarif = await readFile(sarifFile, 'utf8')
+    expect(sarif).toContain('"uri": "node_modules/shai-hulud-like/')
   })
 
   it('reads the other lockfile formats given with --lockfile', async () => {

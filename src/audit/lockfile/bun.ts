@@ -1,11 +1,12 @@
-import { createFieldReader, groupKeys, readJsonDocument, rejectDuplicateKeys, type JsonDocument } from './json-document.js'
-import type { JsonKey } from './json-scan.js'
+import { createFieldReader, groupKeys, readJsonDocument, type JsonDocument } from './json-document.js'
+import type { JsonKey, JsonRecord } from './json-locate.js'
 import { describeType, failAt, indexLines, quote, type ReadContext } from './lockfile-error.js'
 import type { LockEntry, Lockfile, LockWorkspace } from './model.js'
 import { isRecord, own, type Draft } from './record.js'
 import { classifySpec, isExactVersion, lastPackageName, normalizeRelative, registryTarball, splitNameAndSpec } from './spec.js'
 
-const SECTIONS = new Set(['packages', 'workspaces'])
+/** The sections' keys: every occurrence of a `packages` key (each is read), the `workspaces` keys. */
+const recordBun: JsonRecord = (path) => (path.length > 1 ? 'skip' : path[0] === 'packages' ? 'entries' : path[0] === 'workspaces' ? 'keys' : 'skip')
 
 /**
  * bun.lock (the text lockfile, JSONC), lockfileVersion 0 to 2 (the same layout). Each `packages`
@@ -16,12 +17,11 @@ const SECTIONS = new Set(['packages', 'workspaces'])
  * The key is the install path (`a/b` is b nested under a). bun.lock records no install-script
  * facts and no dev/optional flags per package.
  */
-export const readBunLockfile = async (file: string, text: string): Promise<Lockfile> => {
+export const readBunLockfile = (file: string, text: string): Lockfile => {
   const context: ReadContext = { file, format: 'bun', lines: indexLines(text) }
-  const doc = await readJsonDocument(context, text, { jsonc: true, index: (level, key) => level === 0 && SECTIONS.has(key) })
+  const doc = readJsonDocument(context, text, { jsonc: true, record: recordBun })
   if (!isRecord(doc.value) || doc.root === undefined) throw failAt(context, 0, 'a bun.lock must be a JSON object')
-  rejectDuplicateKeys(context, doc.root, 'the top level')
-  const rootKey = (name: string): JsonKey | undefined => doc.root?.keys.find((key) => key.name === name)
+  const rootKey = (name: string): JsonKey | undefined => doc.root?.findLast((key) => key.name === name)
   const version = own(doc.value, 'lockfileVersion')
   if (version !== 0 && version !== 1 && version !== 2) {
     throw failAt(context, rootKey('lockfileVersion')?.offset ?? 0, `lockfileVersion ${describeType(version)} is not one safe-install knows (0, 1 or 2)`,
@@ -37,8 +37,7 @@ const readWorkspaces = (context: ReadContext, doc: JsonDocument, section: JsonKe
   const read = createFieldReader(context, doc, (key) => `workspace ${quote(key?.name ?? '')}`)
   const object = section === undefined || !isRecord(doc.value) ? undefined : read.record(doc.value, undefined, 'workspaces')
   if (object === undefined || section === undefined) return []
-  rejectDuplicateKeys(context, section.members, '"workspaces"')
-  return (section.members?.keys ?? []).map((key) => {
+  return (section.members ?? []).map((key) => {
     const value = own(object, key.name)
     if (!isRecord(value)) throw failAt(context, key.offset, `workspace ${quote(key.name)} must be an object`)
     const workspace: Draft<LockWorkspace> = { path: key.name === '' ? '.' : key.name, line: key.line, column: key.column }
@@ -55,9 +54,9 @@ const readPackages = (context: ReadContext, doc: JsonDocument, section: JsonKey 
   if (packages === undefined || section === undefined) return []
   if (!isRecord(packages)) throw failAt(context, section.offset, '"packages" must be an object')
   const groups = groupKeys(section.members)
-  return (section.members?.keys ?? []).map((key): LockEntry => {
+  return (section.members ?? []).map((key): LockEntry => {
     const duplicate = (groups.get(key.name)?.length ?? 0) > 1
-    const tuple = duplicate ? JSON.parse(doc.text.slice(key.valueStart, key.valueEnd)) as unknown : own(packages, key.name)
+    const tuple = duplicate ? doc.valueOf(key) : own(packages, key.name)
     const ident: unknown = Array.isArray(tuple) ? tuple[0] : undefined
     if (!Array.isArray(tuple) || typeof ident !== 'string') {
       throw failAt(context, key.offset, `package ${quote(key.name)} must be a list starting with "name@resolution"`)

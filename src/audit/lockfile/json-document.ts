@@ -1,53 +1,67 @@
-import { blankOut, MAX_JSON_DEPTH, scanJson, type JsonIndexPredicate, type JsonKey, type JsonMembers } from './json-scan.js'
-import type { ParseError } from 'jsonc-parser'
+import { parse } from 'jsonc-parser'
+import { locateJson, MAX_JSON_DEPTH, type JsonKey, type JsonRecord } from './json-locate.js'
 import { describeType, failAt, quote, type ReadContext } from './lockfile-error.js'
 import { isRecord, own } from './record.js'
 
-/** A JSON(C) lockfile: its value (JSON.parse), the positions of the keys asked for, and the text the value was parsed from. */
+/** A JSON(C) lockfile: its value, the keys of the objects the reader asked to record, and how to read one value again. */
 export interface JsonDocument {
   readonly value: unknown
-  readonly root: JsonMembers | undefined
-  /** The text with JSONC comments and trailing commas blanked: slices of it parse as JSON. */
-  readonly text: string
+  /** The top-level keys; undefined when the text is not an object. */
+  readonly root: JsonKey[] | undefined
+  /** The value of one occurrence of a repeated key (the document's value holds only the last). */
+  valueOf(key: JsonKey): unknown
+  /** The keys of the object that is `key`'s value: those recorded, or (on demand, to report an error) located again. */
+  membersOf(key: JsonKey): readonly JsonKey[]
 }
 
 /**
- * Parse JSON (`jsonc: false`, what npm accepts) or JSONC (bun). On a syntax error the position comes
- * from jsonc-parser, loaded only then.
+ * Parse JSON (`jsonc: false`, what npm accepts: JSON.parse) or JSONC (bun: jsonc-parser's `parse`
+ * with trailing commas). Fails at the first syntax error, at nesting deeper than MAX_JSON_DEPTH, and
+ * at a key repeated in any object but those recorded as `entries` (the package manager would
+ * silently read only the last one).
  */
-export const readJsonDocument = async (
+export const readJsonDocument = (
   context: ReadContext,
   text: string,
-  options: { readonly jsonc: boolean; readonly index: JsonIndexPredicate },
-): Promise<JsonDocument> => {
-  const scan = scanJson(text, options)
-  if (scan.tooDeep !== undefined) throw failAt(context, scan.tooDeep, `nested more than ${MAX_JSON_DEPTH} levels deep, which no package manager writes`)
-  const clean = blankOut(text, scan.blanks)
+  options: { readonly jsonc: boolean; readonly record: JsonRecord },
+): JsonDocument => {
+  const kind = options.jsonc ? 'JSONC' : 'JSON'
+  const location = locateJson(text, options)
+  if (location.tooDeep !== undefined) throw failAt(context, location.tooDeep, `nested more than ${MAX_JSON_DEPTH} levels deep, which no package manager writes`)
+  if (location.syntaxError !== undefined) throw failAt(context, location.syntaxError.offset, `not valid ${kind}: ${location.syntaxError.reason}`)
+  const parseText = (source: string): unknown => (options.jsonc ? parse(source, [], { allowTrailingComma: true }) as unknown : JSON.parse(source) as unknown)
+  let value: unknown
   try {
-    return { value: JSON.parse(clean) as unknown, root: scan.root, text: clean }
+    value = parseText(text)
   } catch (error) {
-    throw await locateSyntaxError(context, text, options.jsonc, error)
+    const position = /position (\d+)/.exec(error instanceof Error ? error.message : '')?.[1]
+    throw failAt(context, position === undefined ? 0 : Number(position), `not valid ${kind}`)
   }
+  const repeated = location.repeated
+  if (repeated !== undefined) {
+    throw failAt(context, repeated.offset, `duplicate key ${quote(repeated.name)} in ${describePath(repeated.path)} `
+      + `(first at line ${context.lines.position(repeated.firstOffset).line}); the package manager would use only the last one`)
+  }
+  const membersOf = (key: JsonKey): readonly JsonKey[] => {
+    if (key.members !== undefined) return key.members
+    const shift = key.valueStart
+    const inner = locateJson(text.slice(shift, key.valueEnd), { jsonc: options.jsonc, record: () => 'skip' }).root ?? []
+    return inner.map((field) => ({ ...field, offset: field.offset + shift, ...context.lines.position(field.offset + shift) }))
+  }
+  return { value, root: location.root, valueOf: (key) => parseText(text.slice(key.valueStart, key.valueEnd)), membersOf }
 }
 
-const locateSyntaxError = async (context: ReadContext, text: string, jsonc: boolean, cause: unknown): Promise<Error> => {
-  const { parse, printParseErrorCode } = await import('jsonc-parser')
-  const errors: ParseError[] = []
-  parse(text, errors, { allowTrailingComma: jsonc, disallowComments: !jsonc, allowEmptyContent: false })
-  const first = errors[0]
-  if (first !== undefined) {
-    const what = printParseErrorCode(first.error)
-      .replace(/([a-z])([A-Z])/g, '$1 $2').toLowerCase()
-    return failAt(context, first.offset, `not valid ${jsonc ? 'JSONC' : 'JSON'}: ${what}`)
-  }
-  const position = /position (\d+)/.exec(cause instanceof Error ? cause.message : '')?.[1]
-  return failAt(context, position === undefined ? 0 : Number(position), `not valid ${jsonc ? 'JSONC' : 'JSON'}`)
+/** `the top level`, `"packages" > "node_modules/a"`; long paths keep their last three keys. */
+const describePath = (path: ReadonlyArray<string | number>): string => {
+  if (path.length === 0) return 'the top level'
+  const shown = path.slice(-3).map((segment) => (typeof segment === 'number' ? `[${segment}]` : quote(segment)))
+  return `${path.length > 3 ? '… > ' : ''}${shown.join(' > ')}`
 }
 
 /** The keys of an object, by name, each with every occurrence in file order. */
-export const groupKeys = (members: JsonMembers | undefined): Map<string, JsonKey[]> => {
+export const groupKeys = (members: readonly JsonKey[] | undefined): Map<string, JsonKey[]> => {
   const groups = new Map<string, JsonKey[]>()
-  for (const key of members?.keys ?? []) {
+  for (const key of members ?? []) {
     const group = groups.get(key.name)
     if (group === undefined) groups.set(key.name, [key])
     else group.push(key)
@@ -55,42 +69,7 @@ export const groupKeys = (members: JsonMembers | undefined): Map<string, JsonKey
   return groups
 }
 
-/** Fails on the second occurrence of a repeated key: a package manager would silently read only the last one. */
-export const rejectDuplicateKeys = (context: ReadContext, members: JsonMembers | undefined, where: string): void => {
-  const seen = new Map<string, JsonKey>()
-  for (const key of members?.keys ?? []) {
-    const first = seen.get(key.name)
-    if (first !== undefined) {
-      throw failAt(context, key.offset,
-        `duplicate key ${quote(key.name)} in ${where} (first at line ${context.lines.position(first.offset).line}); the package manager would use only the last one`)
-    }
-    seen.set(key.name, key)
-  }
-}
-
-/**
- * The keys of the object that is `key`'s value, with absolute offsets: those the scan recorded, or
- * (once, then kept) a scan of just that value. Entries are scanned again only to report an error.
- */
-const membersOf = (doc: JsonDocument, key: JsonKey): JsonMembers => {
-  if (key.members !== undefined) return key.members
-  const shift = key.valueStart
-  const scan = scanJson(doc.text.slice(shift, key.valueEnd), { jsonc: false, index: () => false })
-  const keys = (scan.root?.keys ?? []).map((inner): JsonKey =>
-    ({ ...inner, offset: inner.offset + shift, valueStart: inner.valueStart + shift, valueEnd: inner.valueEnd + shift, members: undefined }))
-  key.members = { offset: shift, keys }
-  return key.members
-}
-
-/** Fails when the object that is `key`'s value repeats a key (the scan counted more keys than JSON.parse kept). */
-export const rejectRepeatedFields = (context: ReadContext, doc: JsonDocument, key: JsonKey, value: Record<string, unknown>, where: () => string): void => {
-  if (key.count !== -1 && key.count !== Object.keys(value).length) rejectDuplicateKeys(context, membersOf(doc, key), where())
-}
-
-/**
- * Typed reads of JSON object fields that fail at the field's key. One reader serves every object
- * of a section: nothing is allocated per object unless a read fails.
- */
+/** Typed reads of JSON object fields that fail at the field's key. */
 export interface JsonFieldReader {
   string(object: Record<string, unknown>, key: JsonKey | undefined, name: string): string | undefined
   boolean(object: Record<string, unknown>, key: JsonKey | undefined, name: string): boolean | undefined
@@ -98,13 +77,13 @@ export interface JsonFieldReader {
 }
 
 /**
- * `key` is the key whose value `object` is (its fields are located by scanning that value again,
- * only on failure); undefined for the top level. `where(key)` names the object in messages.
+ * `key` is the recorded key whose value `object` is (undefined for the top level); a failure points
+ * at the field's own key. `where(key)` names the object in messages.
  */
 export const createFieldReader = (context: ReadContext, doc: JsonDocument, where: (key: JsonKey | undefined) => string): JsonFieldReader => {
   const fail = (key: JsonKey | undefined, name: string, type: string, value: unknown): never => {
-    const members = key === undefined ? doc.root : membersOf(doc, key)
-    const offset = members?.keys.findLast((field) => field.name === name)?.offset ?? key?.offset ?? 0
+    const members = key === undefined ? doc.root : doc.membersOf(key)
+    const offset = members?.findLast((field) => field.name === name)?.offset ?? key?.offset ?? 0
     throw failAt(context, offset, `${where(key)}: ${quote(name)} must be ${type}, not ${describeType(value)}`)
   }
   return {
@@ -122,4 +101,3 @@ export const createFieldReader = (context: ReadContext, doc: JsonDocument, where
     },
   }
 }
-

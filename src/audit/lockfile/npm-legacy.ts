@@ -1,5 +1,5 @@
-import { createFieldReader, groupKeys, rejectDuplicateKeys, type JsonDocument } from './json-document.js'
-import type { JsonKey, JsonMembers } from './json-scan.js'
+import { createFieldReader, groupKeys, type JsonDocument } from './json-document.js'
+import type { JsonKey } from './json-locate.js'
 import { failAt, quote, type ReadContext } from './lockfile-error.js'
 import type { LockEntry, LockSource } from './model.js'
 import { isRecord, own, type Draft } from './record.js'
@@ -30,8 +30,8 @@ export const readLegacyDependencies = (
   const locations = new Map<JsonKey, string>()
   const where = (key: JsonKey | undefined): string => `"dependencies" entry ${quote(key === undefined ? '' : locations.get(key) ?? key.name)}`
   const read = createFieldReader(context, doc, where)
-  const level = (members: JsonMembers | undefined, object: Record<string, unknown>, prefix: string): Level =>
-    ({ keys: members?.keys ?? [], groups: groupKeys(members), object, prefix, next: 0 })
+  const level = (members: JsonKey[] | undefined, object: Record<string, unknown>, prefix: string): Level =>
+    ({ keys: members ?? [], groups: groupKeys(members), object, prefix, next: 0 })
   const levels: Level[] = [level(dependenciesKey.members, dependencies, '')]
   for (let top = levels[0]; top !== undefined; top = levels[levels.length - 1]) {
     const key = top.keys[top.next]
@@ -43,9 +43,8 @@ export const readLegacyDependencies = (
     const location = `${top.prefix}node_modules/${key.name}`
     locations.set(key, location)
     const duplicate = (top.groups.get(key.name)?.length ?? 0) > 1
-    const value = duplicate ? JSON.parse(doc.text.slice(key.valueStart, key.valueEnd)) as unknown : own(top.object, key.name)
+    const value = duplicate ? doc.valueOf(key) : own(top.object, key.name)
     if (!isRecord(value)) throw failAt(context, key.offset, `${where(key)} must be an object`)
-    if (key.count !== Object.keys(value).length) rejectDuplicateKeys(context, key.members, where(key))
     const entry = identify(key, location, read.string(value, key, 'version'), read.string(value, key, 'resolved'))
     const integrity = read.string(value, key, 'integrity')
     if (integrity !== undefined) entry.integrity = integrity
@@ -56,7 +55,7 @@ export const readLegacyDependencies = (
     entries.push(entry)
     const nested = read.record(value, key, 'dependencies')
     if (nested !== undefined) {
-      const nestedKey = key.members?.keys.findLast((field) => field.name === 'dependencies')
+      const nestedKey = key.members?.findLast((field) => field.name === 'dependencies')
       levels.push(level(nestedKey?.members, nested, `${location}/`))
     }
   }

@@ -1,5 +1,5 @@
-import { createFieldReader, groupKeys, readJsonDocument, rejectDuplicateKeys, rejectRepeatedFields, type JsonDocument, type JsonFieldReader } from './json-document.js'
-import { scanJson, type JsonKey } from './json-scan.js'
+import { createFieldReader, groupKeys, readJsonDocument, type JsonDocument, type JsonFieldReader } from './json-document.js'
+import type { JsonKey, JsonRecord } from './json-locate.js'
 import { describeType, failAt, indexLines, quote, type ReadContext } from './lockfile-error.js'
 import type { LockEntry, Lockfile, LockWorkspace } from './model.js'
 import { readLegacyDependencies } from './npm-legacy.js'
@@ -9,43 +9,50 @@ import { matchWorkspaceGlobs } from './workspace-glob.js'
 
 const NODE_MODULES = 'node_modules/'
 
-/** Keys recorded by the first scan: the top level and `packages`. Entries are scanned again only to report an error. */
-const indexPackages = (level: number, key: string): boolean => level === 0 && key === 'packages'
-/** v1: the nested `dependencies` maps (at even levels) and their entries (at odd levels). */
-const indexDependencies = (level: number, key: string): boolean => level % 2 === 1 || key === 'dependencies'
+/**
+ * The keys recorded: `packages` (each occurrence of a key, repeats included; an entry's fields are
+ * located only to report an error); for v1, the nested `dependencies` maps (at odd path lengths)
+ * and their entries' fields (to find the next `dependencies`). Only children of recorded objects
+ * are asked, so checking the last key is checking the path.
+ */
+const recordNpm: JsonRecord = (path) => {
+  if (path[0] === 'packages') return path.length === 1 ? 'entries' : 'skip'
+  if (path[0] !== 'dependencies') return 'skip'
+  if (path.length % 2 === 0) return 'keys'
+  return path[path.length - 1] === 'dependencies' ? 'entries' : 'skip'
+}
 
 /**
  * package-lock.json / npm-shrinkwrap.json, v1 to v3. Like npm 7+, reads `packages` when present
  * and the v1 `dependencies` tree otherwise. A key repeated in `packages` (or a v1 `dependencies`
  * map) gives one entry per occurrence, marked `duplicate`; a key repeated anywhere else is an error.
  */
-export const readNpmLockfile = async (file: string, text: string): Promise<Lockfile> => {
+export const readNpmLockfile = (file: string, text: string): Lockfile => {
   const context: ReadContext = { file, format: 'npm', lines: indexLines(text) }
-  const doc = await readJsonDocument(context, text, { jsonc: false, index: indexPackages })
+  const doc = readJsonDocument(context, text, { jsonc: false, record: recordNpm })
   if (!isRecord(doc.value) || doc.root === undefined) throw failAt(context, 0, 'a package-lock must be a JSON object')
-  rejectDuplicateKeys(context, doc.root, 'the top level')
   const top = doc.value
+  const rootKey = (name: string): JsonKey | undefined => doc.root?.findLast((key) => key.name === name)
   const read = createFieldReader(context, doc, () => 'the lockfile')
   const version = own(top, 'lockfileVersion')
   if (version !== undefined && version !== 1 && version !== 2 && version !== 3) {
-    const at = doc.root.keys.find((key) => key.name === 'lockfileVersion')?.offset ?? 0
-    throw failAt(context, at, `lockfileVersion ${describeType(version)} is not one safe-install knows (1, 2 or 3)`,
+    throw failAt(context, rootKey('lockfileVersion')?.offset ?? 0, `lockfileVersion ${describeType(version)} is not one safe-install knows (1, 2 or 3)`,
       'regenerate it with a current npm (`npm install --package-lock-only`), or upgrade safe-install')
   }
   const formatVersion = version === undefined ? '0' : String(version)
-  const packagesKey = doc.root.keys.find((key) => key.name === 'packages')
+  const packagesKey = rootKey('packages')
   const packages = read.record(top, undefined, 'packages')
   if (packages !== undefined && packagesKey !== undefined) {
     return { format: 'npm', formatVersion, file, ...readPackages(context, doc, packagesKey, packages) }
   }
-  const nameKey = doc.root.keys.find((key) => key.name === 'name')
+  const nameKey = rootKey('name')
   const root: Draft<LockWorkspace> = { path: '.', line: nameKey?.line ?? 1, column: nameKey?.column ?? 1 }
   const name = read.string(top, undefined, 'name')
   const rootVersion = read.string(top, undefined, 'version')
   if (name !== undefined) root.name = name
   if (rootVersion !== undefined) root.version = rootVersion
   const dependencies = read.record(top, undefined, 'dependencies')
-  const dependenciesKey = scanJson(doc.text, { jsonc: false, index: indexDependencies }).root?.keys.find((key) => key.name === 'dependencies')
+  const dependenciesKey = rootKey('dependencies')
   const entries = dependencies === undefined || dependenciesKey === undefined ? [] : readLegacyDependencies(context, doc, dependenciesKey, dependencies)
   return { format: 'npm', formatVersion, file, entries, workspaces: [root] }
 }
@@ -72,11 +79,10 @@ const readPackages = (
 ): { entries: LockEntry[]; workspaces: LockWorkspace[] } => {
   const read = createFieldReader(context, doc, entryName)
   const groups = groupKeys(packagesKey.members)
-  const raw = (packagesKey.members?.keys ?? []).map((key): RawEntry => {
+  const raw = (packagesKey.members ?? []).map((key): RawEntry => {
     const duplicate = (groups.get(key.name)?.length ?? 0) > 1
-    const value = duplicate ? JSON.parse(doc.text.slice(key.valueStart, key.valueEnd)) as unknown : own(packages, key.name)
+    const value = duplicate ? doc.valueOf(key) : own(packages, key.name)
     if (!isRecord(value)) throw failAt(context, key.offset, `${entryName(key)} must be an object`)
-    rejectRepeatedFields(context, doc, key, value, () => entryName(key))
     return { key, value, duplicate }
   })
   const rootEntry = raw.find((entry) => entry.key.name === '')

@@ -3,8 +3,7 @@ import type { LockEntry, Lockfile, LockSource, LockWorkspace } from './model.js'
 import { parsePnpmKey, stripPeers } from './pnpm-key.js'
 import { assignDefined } from './record.js'
 import { describeSpec, normalizeRelative, type RegistryTarball } from './spec.js'
-import { parseSimpleYaml } from './yaml-fast.js'
-import { parseYamlFully, rejectDuplicateYamlKeys, yamlBoolean, yamlField, yamlMap, yamlString, type YamlMap, type YamlNode } from './yaml-tree.js'
+import { parseYamlDocuments, yamlBoolean, yamlField, yamlMap, yamlString, type YamlMap, type YamlNode } from './yaml-tree.js'
 
 const DEPENDENCY_TYPES = ['dependencies', 'devDependencies', 'optionalDependencies'] as const
 
@@ -14,11 +13,9 @@ const DEPENDENCY_TYPES = ['dependencies', 'devDependencies', 'optionalDependenci
  * map (merged with v9 `snapshots` for `optional`), then each importer's `link:` dependencies (they
  * are not in `packages`). Workspaces: the importers of the last document.
  */
-export const readPnpmLockfile = async (file: string, text: string): Promise<Lockfile> => {
+export const readPnpmLockfile = (file: string, text: string): Lockfile => {
   const context: ReadContext = { file, format: 'pnpm', lines: indexLines(text) }
-  const documents = ((parseSimpleYaml(text) ?? await parseYamlFully(context, text)))
-    .filter((document) => !(document.kind === 'scalar' && document.value === null))
-  rejectDuplicateYamlKeys(context, documents, 'pnpm refuses a lockfile with repeated keys')
+  const documents = parseYamlDocuments(context, text, { schema: 'core', consequence: 'pnpm refuses a lockfile with repeated keys' })
   if (documents.length === 0) throw failAt(context, 0, 'the lockfile is empty')
   const entries: LockEntry[] = []
   let workspaces: LockWorkspace[] = []

@@ -1,9 +1,10 @@
-import { describeType, failAt, quote, type Position, type ReadContext } from './lockfile-error.js'
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type ParsedNode } from 'yaml'
+import { describeType, failAt, indexLines, quote, type Position, type ReadContext } from './lockfile-error.js'
 
 /**
- * The YAML of a lockfile as plain located data: maps keep every pair in order (repeats included,
- * so they can be reported), keys are strings (as js-yaml, which pnpm uses, turns them into object
- * keys), scalars are resolved with the YAML 1.2 core schema.
+ * The YAML of a lockfile as plain located data: maps keep their pairs in order, keys are strings
+ * (as js-yaml, which pnpm and yarn use, turns them into object keys), scalars are what the schema
+ * resolves them to.
  */
 export type YamlNode = YamlMap | YamlSeq | YamlScalar
 
@@ -14,7 +15,7 @@ export interface YamlMap extends Position {
 
 export interface YamlPair extends Position {
   readonly key: string
-  value: YamlNode
+  readonly value: YamlNode
 }
 
 export interface YamlSeq extends Position {
@@ -27,91 +28,76 @@ export interface YamlScalar extends Position {
   readonly value: string | number | boolean | null
 }
 
-/** Nesting deeper than this is not a lockfile; refusing it keeps the readers' recursion bounded. */
+/** Nesting deeper than this is not a lockfile; refusing it keeps the conversion's recursion bounded. */
 export const MAX_YAML_DEPTH = 64
 
-/** A run of flow openings deeper than MAX_YAML_DEPTH, checked before the recursive `yaml` parser sees the text. */
+/** A run of flow openings deeper than MAX_YAML_DEPTH: refused before `yaml`'s recursive composer spends seconds overflowing its stack. */
 const DEEP_FLOW = new RegExp(`[[{](?:\\s*[[{]){${MAX_YAML_DEPTH}}`)
 
-/**
- * Every document of a YAML stream, read with the `yaml` package (loaded only here): the complete
- * reader, used when the fast one (yaml-fast.ts) meets something outside pnpm's layout. Never uses
- * `uniqueKeys` (its check is quadratic in the size of a map); repeats are found by rejectDuplicateYamlKeys.
- */
-export const parseYamlFully = async (context: ReadContext, text: string): Promise<YamlNode[]> => {
-  const deep = DEEP_FLOW.exec(text)
-  if (deep !== null) throw failAt(context, deep.index, `nested more than ${MAX_YAML_DEPTH} levels deep, which no package manager writes`)
-  const { LineCounter, parseAllDocuments, isAlias, isMap, isScalar, isSeq } = await import('yaml')
-  const lineCounter = new LineCounter()
-  let parsed: ReturnType<typeof parseAllDocuments>
-  try {
-    parsed = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false })
-  } catch (error) {
-    throw failAt(context, 0, `not valid YAML: ${error instanceof Error ? error.message : String(error)}`)
-  }
-  const documents = Array.isArray(parsed) ? parsed : []
-  const at = (offset: number | undefined): Position => {
-    const { line, col } = lineCounter.linePos(offset ?? 0)
-    return { line, column: col }
-  }
-  const convert = (node: unknown, fallback: Position, depth: number): YamlNode => {
-    if (depth > MAX_YAML_DEPTH) throw failAt(context, fallback, 'YAML nested too deeply')
-    if (node === null || node === undefined) return { kind: 'scalar', value: null, ...fallback }
-    if (isAlias(node)) throw failAt(context, at(node.range?.[0]), 'YAML aliases (`*name`) do not belong in a lockfile')
-    if (isScalar(node)) return { kind: 'scalar', value: scalarValue(node.value), ...at(node.range?.[0]) }
-    if (isSeq(node)) {
-      const where = at(node.range?.[0])
-      return { kind: 'seq', items: node.items.map((item) => convert(item, where, depth + 1)), ...where }
-    }
-    if (isMap(node)) {
-      const pairs = node.items.map((pair): YamlPair => {
-        if (!isScalar(pair.key)) throw failAt(context, at(node.range?.[0]), 'only plain keys are expected in a lockfile')
-        const where = at(pair.key.range?.[0])
-        return { key: String(pair.key.value), value: convert(pair.value, where, depth + 1), ...where }
-      })
-      return { kind: 'map', pairs, ...at(node.range?.[0]) }
-    }
-    throw failAt(context, fallback, 'unexpected YAML node')
-  }
-  return documents.map((document) => {
-    const error = document.errors[0]
-    if (error !== undefined) throw failAt(context, at(error.pos[0]), `not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`)
-    return convert(document.contents, { line: 1, column: 1 }, 0)
-  })
+export interface YamlOptions {
+  /** `core` (YAML 1.2, what pnpm's js-yaml resolves), or `failsafe` (every scalar a string, how yarn reads its lockfile). */
+  readonly schema: 'core' | 'failsafe'
+  /** What the package manager does with a repeated key, for the message. */
+  readonly consequence: string
 }
 
-/** Core-schema scalars are strings, numbers, booleans or null; anything else (an unknown tag's value) is kept as its description. */
+/**
+ * Every non-empty document of a YAML stream, read with the `yaml` package. Its own duplicate-key
+ * check is off (`uniqueKeys: false`: it compares every pair with every other, quadratic in the size
+ * of a map); repeated keys are found here instead, with a Set per map. Aliases, non-scalar keys
+ * and deep nesting are refused: a lockfile has none of them.
+ */
+export const parseYamlDocuments = (context: ReadContext, text: string, options: YamlOptions): YamlNode[] => {
+  const deep = DEEP_FLOW.exec(text)
+  if (deep !== null) throw failAt(context, indexLines(text).position(deep.index), `nested more than ${MAX_YAML_DEPTH} levels deep, which no package manager writes`)
+  const lineCounter = new LineCounter()
+  const at = (offset: number): Position => {
+    const { line, col } = lineCounter.linePos(offset)
+    return { line, column: col }
+  }
+  const documents = parseAllDocuments(text, { lineCounter, uniqueKeys: false, prettyErrors: false, schema: options.schema })
+  const nodes: YamlNode[] = []
+  for (const document of documents) {
+    const error = document.errors[0]
+    if (error !== undefined) throw failAt(context, at(error.pos[0]), `not valid YAML: ${(error.message.split('\n')[0] ?? '').replace(/ at line \d+, column \d+:?$/, '')}`)
+    if (document.contents !== null) nodes.push(convert(context, document.contents, { at, consequence: options.consequence }, 0))
+  }
+  return nodes.filter((node) => !(node.kind === 'scalar' && node.value === null))
+}
+
+interface Convert {
+  readonly at: (offset: number) => Position
+  readonly consequence: string
+}
+
+const convert = (context: ReadContext, node: ParsedNode, how: Convert, depth: number): YamlNode => {
+  const where = how.at(node.range[0])
+  if (depth > MAX_YAML_DEPTH) throw failAt(context, where, `nested more than ${MAX_YAML_DEPTH} levels deep, which no package manager writes`)
+  if (isAlias(node)) throw failAt(context, where, 'YAML aliases (`*name`) do not belong in a lockfile')
+  if (isScalar(node)) return { kind: 'scalar', value: scalarValue(node.value), ...where }
+  if (isSeq(node)) return { kind: 'seq', items: node.items.map((item) => convert(context, item, how, depth + 1)), ...where }
+  if (!isMap(node)) throw failAt(context, where, 'unexpected YAML node')
+  const seen = new Map<string, YamlPair>()
+  const pairs = node.items.map((pair): YamlPair => {
+    if (!isScalar(pair.key)) throw failAt(context, where, 'only plain keys are expected in a lockfile')
+    const key = String(pair.key.value)
+    const position = how.at(pair.key.range[0])
+    const first = seen.get(key)
+    if (first !== undefined) throw failAt(context, position, `duplicate key ${quote(key)} (first at line ${first.line}); ${how.consequence}`)
+    const value = pair.value === null ? { kind: 'scalar' as const, value: null, ...position } : convert(context, pair.value, how, depth + 1)
+    const located: YamlPair = { key, value, ...position }
+    seen.set(key, located)
+    return located
+  })
+  return { kind: 'map', pairs, ...where }
+}
+
+/** Scalars are strings, numbers, booleans or null; anything else (an unknown tag's value) is kept as its description. */
 const scalarValue = (value: unknown): YamlScalar['value'] =>
   typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null ? value : describeType(value)
 
-/** Fails on the second occurrence of a key in any map; `consequence` says what the package manager would do with it. */
-export const rejectDuplicateYamlKeys = (context: ReadContext, documents: readonly YamlNode[], consequence: string): void => {
-  const stack: YamlNode[] = [...documents]
-  for (let node = stack.pop(); node !== undefined; node = stack.pop()) {
-    if (node.kind === 'seq') stack.push(...node.items)
-    if (node.kind !== 'map') continue
-    const { pairs } = node
-    const seen = pairs.length > 8 ? new Map<string, YamlPair>() : undefined
-    for (let i = 0; i < pairs.length; i += 1) {
-      const pair = pairs[i] as YamlPair
-      const first = seen === undefined ? earlier(pairs, i, pair.key) : seen.get(pair.key)
-      if (first !== undefined) throw failAt(context, pair, `duplicate key ${quote(pair.key)} (first at line ${first.line}); ${consequence}`)
-      seen?.set(pair.key, pair)
-      if (pair.value.kind !== 'scalar') stack.push(pair.value)
-    }
-  }
-}
-
-const earlier = (pairs: readonly YamlPair[], before: number, key: string): YamlPair | undefined => {
-  for (let i = 0; i < before; i += 1) if (pairs[i]?.key === key) return pairs[i]
-  return undefined
-}
-
-/** The value of the last pair named `name` (there is only one once repeats are rejected). */
-export const yamlField = (map: YamlMap, name: string): YamlNode | undefined => {
-  for (let i = map.pairs.length - 1; i >= 0; i -= 1) if (map.pairs[i]?.key === name) return map.pairs[i]?.value
-  return undefined
-}
+/** The value of the pair named `name` (there is only one: repeats are refused). */
+export const yamlField = (map: YamlMap, name: string): YamlNode | undefined => map.pairs.find((pair) => pair.key === name)?.value
 
 const describe = (node: YamlNode): string =>
   node.kind === 'scalar' ? (node.value === null ? 'empty' : `${typeof node.value} ${quote(String(node.value))}`) : node.kind === 'map' ? 'a map' : 'a list'

@@ -2,8 +2,9 @@ import { failAt, indexLines, quote, type ReadContext } from './lockfile-error.js
 import type { LockEntry, Lockfile, LockSource, LockWorkspace } from './model.js'
 import { assignDefined, isRecord, own } from './record.js'
 import { aliasTarget, classifySpec, splitNameAndSpec } from './spec.js'
-import { yarnFields } from './yarn-entry.js'
-import { readYarnLock } from './yarn-read.js'
+import { parseYamlDocuments, type YamlMap } from './yaml-tree.js'
+import { rejectRepeatedDescriptors, yarnFields, type YarnBlock } from './yarn-entry.js'
+import { parseYarnLock } from './yarn-syml.js'
 
 /**
  * yarn.lock written by yarn 2+ (`__metadata`). `resolution` is the locator (`name@npm:1.2.3`),
@@ -11,11 +12,12 @@ import { readYarnLock } from './yarn-read.js'
  * tarball). Workspaces (`name@workspace:path`) go to `workspaces`. Berry records no install-script
  * facts and no dev flags in the lockfile (they live in .yarn/install-state.gz).
  */
-export const readYarnBerry = async (file: string, text: string): Promise<Lockfile> => {
+export const readYarnBerry = (file: string, text: string): Lockfile => {
   const context: ReadContext = { file, format: 'yarn-berry', lines: indexLines(text) }
-  const { parsed, blocks } = await readYarnLock(context, text, false)
+  const parsed = parseYarnLock(context, text, false)
+  const blocks = locateEntries(context, text)
   if (blocks.length !== Object.keys(parsed).length) {
-    throw failAt(context, { line: 1, column: 1 }, 'some entries are not laid out the way yarn writes them (a key not at the start of its line?)')
+    throw failAt(context, { line: 1, column: 1 }, 'yarn\'s parser and a YAML parser read different entries in this file, so it is not laid out the way yarn writes it')
   }
   const metadata = own(parsed, '__metadata')
   const version = isRecord(metadata) ? own(metadata, 'version') : undefined
@@ -51,6 +53,22 @@ export const readYarnBerry = async (file: string, text: string): Promise<Lockfil
     }))
   }
   return { format: 'yarn-berry', formatVersion: version, file, entries, workspaces }
+}
+
+/**
+ * The entries' lines, from the `yaml` package (FAILSAFE, like yarn's js-yaml): the values come
+ * from yarn's own parser, which lets a repeated key through silently; a repeated key is an error here.
+ */
+const locateEntries = (context: ReadContext, text: string): YarnBlock[] => {
+  const documents = parseYamlDocuments(context, text, { schema: 'failsafe', consequence: 'yarn would silently use only the last one' })
+  const top = documents[0]
+  if (documents.length > 1 || (top !== undefined && top.kind !== 'map')) throw failAt(context, top ?? 0, 'a yarn.lock must be one map of entries')
+  const blocks = (top?.pairs ?? []).map((pair): YarnBlock => {
+    const fields: YamlMap | undefined = pair.value.kind === 'map' ? pair.value : undefined
+    return { key: pair.key, descriptors: pair.key.split(/\s*,\s*/), line: pair.line, fields: { get: (name) => fields?.pairs.find((field) => field.key === name)?.line } }
+  })
+  rejectRepeatedDescriptors(context, blocks)
+  return blocks
 }
 
 interface Locator {

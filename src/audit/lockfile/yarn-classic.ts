@@ -2,17 +2,20 @@ import { failAt, indexLines, type ReadContext } from './lockfile-error.js'
 import type { LockEntry, Lockfile, LockSource } from './model.js'
 import { assignDefined, own } from './record.js'
 import { aliasTarget, classifySpec, describeSpec, sha1FromFragment, splitNameAndSpec } from './spec.js'
-import { yarnFields } from './yarn-entry.js'
-import { readYarnLock } from './yarn-read.js'
+import { rejectRepeatedDescriptors, yarnFields } from './yarn-entry.js'
+import { locateYarnClassic } from './yarn-classic-locate.js'
+import { parseYarnLock } from './yarn-syml.js'
 
 /**
  * yarn.lock written by yarn 1. It records no workspaces (yarn 1 links them without an entry), no
  * install scripts and no dev/optional flags. `integrity` is the field when present, else the sha1
  * of the `resolved` URL's fragment (`#<hex>`, what yarn 1 verified before it wrote `integrity`).
  */
-export const readYarnClassic = async (file: string, text: string): Promise<Lockfile> => {
+export const readYarnClassic = (file: string, text: string): Lockfile => {
   const context: ReadContext = { file, format: 'yarn-classic', lines: indexLines(text) }
-  const { parsed, blocks } = await readYarnLock(context, text, true)
+  const parsed = parseYarnLock(context, text, true)
+  const blocks = locateYarnClassic(context, text)
+  rejectRepeatedDescriptors(context, blocks)
   let located = 0
   const entries = blocks.map((block): LockEntry => {
     located += block.descriptors.length

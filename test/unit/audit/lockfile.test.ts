@@ -1,6 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { detectLockfile, findLockfiles, LockfileError, parseLockfile, type LockEntry, type Lockfile } from '../../../src/audit/lockfile/index.js'
@@ -321,9 +321,28 @@ describe('malformed lockfiles fail with a located LockfileError', () => {
     expect((await failure('package-lock.json', '[]')).reason).toMatch(/must be a JSON object/)
   })
 
-  it('pnpm: duplicates are found on the complete parser too, and unknown versions are refused', async () => {
-    const duplicate = 'lockfileVersion: \'9.0\' # the comment sends this to the complete parser\npackages:\n  a@1.0.0:\n    resolution: {integrity: sha512-A}\n  a@1.0.0:\n    resolution: {integrity: sha512-B}\n'
+  it('npm and bun: a key repeated in any object but a map of entries is refused', async () => {
+    const nested = await failure('package-lock.json', JSON.stringify({
+      lockfileVersion: 3, packages: { 'node_modules/a': { version: '1.0.0', dependencies: { b: '^1.0.0', c: '^2.0.0' } } },
+    }, null, 2).replace('"c"', '"b"'))
+    expect(nested).toMatchObject({ line: 8, column: 9 })
+    expect(nested.reason).toMatch(/^duplicate key "b" in "packages" > "node_modules\/a" > "dependencies" \(first at line 7\)/)
+    const workspaces = await failure('bun.lock', '{\n  "lockfileVersion": 1,\n  "workspaces": {\n    "": {},\n    "": {},\n  },\n}')
+    expect(workspaces).toMatchObject({ line: 5, reason: expect.stringMatching(/duplicate key "" in "workspaces"/) as unknown })
+  })
+
+  it('a key repeated in a v1 `dependencies` map or in bun `packages` gives both entries, marked', async () => {
+    const v1 = await parseLockfile('package-lock.json', '{\n  "lockfileVersion": 1,\n  "dependencies": {\n    "a": { "version": "1.0.0" },\n    "a": { "version": "6.6.6" }\n  }\n}')
+    expect(v1.entries.map((e) => [e.line, e.version, e.duplicate])).toEqual([[4, '1.0.0', true], [5, '6.6.6', true]])
+    const bun = await parseLockfile('bun.lock', '{\n  "lockfileVersion": 1,\n  "packages": {\n    "a": ["a@1.0.0", "", {}, "sha512-A",],\n    "a": ["a@6.6.6", "", {}, "sha512-B"],\n  },\n}')
+    expect(bun.entries.map((e) => [e.line, e.version, e.integrity, e.duplicate])).toEqual([[4, '1.0.0', 'sha512-A', true], [5, '6.6.6', 'sha512-B', true]])
+  })
+
+  it('pnpm: a key repeated in any map and unknown versions are refused', async () => {
+    const duplicate = 'lockfileVersion: \'9.0\' # a comment\npackages:\n  a@1.0.0:\n    resolution: {integrity: sha512-A}\n  a@1.0.0:\n    resolution: {integrity: sha512-B}\n'
     expect((await failure('pnpm-lock.yaml', duplicate)).line).toBe(5)
+    const nested = await failure('pnpm-lock.yaml', 'lockfileVersion: \'9.0\'\npackages:\n  a@1.0.0:\n    resolution: {integrity: sha512-A, integrity: sha512-B}\n')
+    expect(nested).toMatchObject({ line: 4, column: 39, reason: expect.stringMatching(/duplicate key "integrity" \(first at line 4\); pnpm refuses/) as unknown })
     expect((await failure('pnpm-lock.yaml', 'lockfileVersion: \'7.0\'\n')).reason).toMatch(/lockfileVersion "7\.0"/)
     expect((await failure('pnpm-lock.yaml', 'lockfileVersion: \'9.0\'\npackages:\n  a@1.0.0:\n    cpu: [x64]\n')).reason).toMatch(/has no resolution/)
     expect((await failure('pnpm-lock.yaml', 'a: &x 1\nb: *x\nlockfileVersion: 9\n')).reason).toMatch(/aliases/)
@@ -380,24 +399,81 @@ describe('hostile input', () => {
       }
     }
   })
+})
 
-  it('parses a 3,500-entry package-lock quickly (time printed, not asserted)', async () => {
-    const packages: Record<string, unknown> = { '': { name: 'big', version: '1.0.0' } }
-    for (let i = 0; i < 3500; i += 1) {
-      packages[`node_modules/pkg-${i}`] = {
-        version: `1.0.${i}`, resolved: `https://registry.example.test/pkg-${i}/-/pkg-${i}-1.0.${i}.tgz`, integrity: `sha512-${'A'.repeat(86)}==`,
-        dependencies: { [`pkg-${i + 1}`]: '^1.0.0' }, dev: i % 3 === 0, engines: { node: '>=14' }, license: 'MIT',
-      }
-    }
-    const text = JSON.stringify({ name: 'big', version: '1.0.0', lockfileVersion: 3, requires: true, packages }, null, 2)
-    // Load the npm reader first, so the time is the parse and not vitest's transform of the modules.
-    await parseLockfile('package-lock.json', '{"lockfileVersion": 3, "packages": {}}')
+/** 3,500 packages in each format's own layout, each naming the next as a dependency. */
+const LARGE = 3500
+const pad = (count: number, fill: (i: number) => string[]): string[] => Array.from({ length: count }, (_, i) => fill(i)).flat()
+const SRI = `sha512-${'A'.repeat(86)}==`
+/** File name, text, and what the last entry must be (its line in the generated layout). */
+const LARGE_LOCKFILES: ReadonlyArray<readonly [string, () => string, Partial<LockEntry>]> = [
+  ['package-lock.json', () => JSON.stringify({
+    name: 'big', version: '1.0.0', lockfileVersion: 3, requires: true,
+    packages: Object.fromEntries([['', { name: 'big', version: '1.0.0' }], ...Array.from({ length: LARGE }, (_, i) => [`node_modules/pkg-${i}`, {
+      version: `1.0.${i}`, resolved: `https://registry.example.test/pkg-${i}/-/pkg-${i}-1.0.${i}.tgz`, integrity: SRI,
+      dependencies: { [`pkg-${i + 1}`]: '^1.0.0' }, dev: i % 3 === 0, engines: { node: '>=14' }, license: 'MIT',
+    }])]),
+  }, null, 2), { line: 11 + 3499 * 13, column: 5, dev: false, resolvedName: 'pkg-3499' }],
+  ['pnpm-lock.yaml', () => [
+    "lockfileVersion: '9.0'", '', 'settings:', '  autoInstallPeers: true', '', 'importers:', '', '  .:', '    dependencies:',
+    ...pad(200, (i) => [`      pkg-${i}:`, `        specifier: ^1.0.${i}`, `        version: 1.0.${i}`]), '', 'packages:', '',
+    ...pad(LARGE, (i) => [`  pkg-${i}@1.0.${i}:`, `    resolution: {integrity: ${SRI}}`, "    engines: {node: '>=14'}", '']), 'snapshots:', '',
+    ...pad(LARGE, (i) => [`  pkg-${i}@1.0.${i}:`, '    dependencies:', `      pkg-${i + 1}: 1.0.${i + 1}`, ...(i % 7 === 6 ? ['    optional: true'] : []), '']),
+  ].join('\n'), { line: 613 + 3499 * 4, column: 3, optional: true }],
+  ['yarn.lock', () => [
+    '# This file is generated by running "yarn install" inside your project.', '', '__metadata:', '  version: 8', '  cacheKey: 10c0', '',
+    ...pad(LARGE, (i) => [`"pkg-${i}@npm:^1.0.0, pkg-${i}@npm:~1.0.${i}":`, `  version: 1.0.${i}`, `  resolution: "pkg-${i}@npm:1.0.${i}"`, '  dependencies:',
+      `    pkg-${i + 1}: "npm:^1.0.0"`, `  checksum: 10c0/${'a'.repeat(128)}`, '  languageName: node', '  linkType: hard', '']),
+  ].join('\n'), { line: 7 + 3499 * 9, column: 1, resolved: 'pkg-3499@npm:1.0.3499' }],
+  ['yarn.lock', () => [
+    '# THIS IS AN AUTOGENERATED FILE. DO NOT EDIT THIS FILE DIRECTLY.', '# yarn lockfile v1', '', '',
+    ...pad(LARGE, (i) => [`pkg-${i}@^1.0.0, pkg-${i}@~1.0.${i}:`, `  version "1.0.${i}"`, `  resolved "https://registry.yarnpkg.com/pkg-${i}/-/pkg-${i}-1.0.${i}.tgz#${'0'.repeat(40)}"`,
+      `  integrity ${SRI}`, '  dependencies:', `    pkg-${i + 1} "^1.0.0"`, '']),
+  ].join('\n'), { line: 5 + 3499 * 7, column: 1, integrity: SRI }],
+  ['bun.lock', () => [
+    '{', '  "lockfileVersion": 1,', '  "workspaces": {', '    "": {', '      "name": "big",', '    },', '  },', '  "packages": {',
+    ...pad(LARGE, (i) => [`    "pkg-${i}": ["pkg-${i}@1.0.${i}", "", { "dependencies": { "pkg-${i + 1}": "^1.0.0" } }, "${SRI}"],`, '']), '  },', '}',
+  ].join('\n'), { line: 9 + 3499 * 2, column: 5, integrity: SRI }],
+]
+
+describe('3,500-entry lockfiles (time printed, not asserted)', () => {
+  it.each(LARGE_LOCKFILES)('%s', async (name, generate, last) => {
+    const text = generate()
+    // Read a small file of the format first, so the time is the parse and not the loading of the modules.
+    await parseLockfile(name, text.slice(0, 400)).catch(() => undefined)
     const started = performance.now()
-    const lock = await parseLockfile('package-lock.json', text)
+    const lock = await parseLockfile(name, text)
     const elapsed = performance.now() - started
-    console.log(`3,500-entry package-lock.json (${(text.length / 1e6).toFixed(1)} MB) parsed in ${elapsed.toFixed(1)} ms`)
-    expect(lock.entries).toHaveLength(3500)
-    expect(lock.entries[3499]).toMatchObject({ name: 'pkg-3499', version: '1.0.3499', line: 11 + 3499 * 13, dev: false, resolvedName: 'pkg-3499' })
+    console.log(`${LARGE} entries, ${lock.format} (${(text.length / 1e6).toFixed(2)} MB): parsed in ${elapsed.toFixed(0)} ms`)
+    expect(lock.entries).toHaveLength(LARGE)
+    expect(lock.entries[LARGE - 1]).toMatchObject({ name: `pkg-${LARGE - 1}`, version: `1.0.${LARGE - 1}`, ...last })
+  })
+})
+
+const SOURCE = fileURLToPath(new URL('../../../src/audit/lockfile/', import.meta.url))
+
+/** The packages a module loads: its runtime imports' and theirs (`import type` loads nothing). */
+const packagesLoadedBy = (file: string): string[] => {
+  const packages = new Set<string>()
+  const seen = new Set<string>()
+  const visit = (path: string): void => {
+    if (seen.has(path)) return
+    seen.add(path)
+    for (const [, from = ''] of readFileSync(path, 'utf8').matchAll(/^import (?!type )[^'\n]* from '([^']+)'$/gm)) {
+      if (from.startsWith('.')) visit(resolve(dirname(path), from.replace(/\.js$/, '.ts')))
+      else if (!from.startsWith('node:')) packages.add(from)
+    }
+  }
+  visit(join(SOURCE, file))
+  return [...packages].sort()
+}
+
+describe('each format loads only its own parser', () => {
+  it.each([
+    ['index.ts', []], ['npm.ts', ['jsonc-parser']], ['bun.ts', ['jsonc-parser']], ['yarn-classic.ts', ['@yarnpkg/parsers']],
+    ['yarn-berry.ts', ['@yarnpkg/parsers', 'yaml']], ['pnpm.ts', ['yaml']],
+  ])('%s loads %j', (file, packages) => {
+    expect(packagesLoadedBy(file)).toEqual(packages)
   })
 })
 
