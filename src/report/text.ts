@@ -116,7 +116,7 @@ const countOutcomes = (packages: readonly ReportPackage[], outcomes: readonly Sc
 const renderInventory = (report: Report): string[] => {
   const count = (approval: ReportPackage['approval']): number => report.packages.filter((pkg) => pkg.approval === approval).length
   const scripts = report.packages.length === 0 ? 'none with install scripts'
-    : `${plural(report.packages.length, 'with install scripts', 'with install scripts')}: ${count('approved')} approved, ${count('unreviewed')} unreviewed, ${count('denied')} denied`
+    : `${report.packages.length} with install scripts: ${count('approved')} approved, ${count('unreviewed')} unreviewed, ${count('denied')} denied`
   return [`${plural(report.summary.packages, 'lockfile entry', 'lockfile entries')}, ${scripts}.`]
 }
 

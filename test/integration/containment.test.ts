@@ -10,21 +10,10 @@ import { createSocket, type Socket } from 'node:dgram'
 import { existsSync, readFileSync } from 'node:fs'
 import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
-import { execFileSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
-import { PLANTED, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import { bwrapWorks, PLANTED, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
 import type { Report } from '../../src/types.js'
-
-const bwrapWorks = (): boolean => {
-  if (process.platform !== 'linux') return false
-  try {
-    execFileSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 interface Attempt { ok: boolean; value?: unknown; error?: string }
 

@@ -16,19 +16,9 @@ import { writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
-import { prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
+import { bwrapWorks, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
 import { validateReport } from '../../src/report/validate-report.js'
 import type { Finding, Report, Severity } from '../../src/types.js'
-
-const bwrapWorks = (): boolean => {
-  if (process.platform !== 'linux') return false
-  try {
-    execFileSync('bwrap', ['--unshare-all', '--ro-bind', '/', '/', '--proc', '/proc', '--dev', '/dev', 'true'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
 
 const straceWorks = (): boolean => {
   try {
