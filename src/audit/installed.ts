@@ -14,6 +14,8 @@ export interface InstalledPackage {
   readonly dir: string
   /** preinstall / install / postinstall, and npm's implicit `node-gyp rebuild` for a binding.gyp without either install hook. */
   readonly scripts: Readonly<Record<string, string>>
+  /** Unpacked from npm's cache (src/audit/cached.ts), not the project's node_modules. */
+  readonly cached?: boolean
 }
 
 const HOOKS = ['preinstall', 'install', 'postinstall'] as const
@@ -37,14 +39,19 @@ const readInstalled = async (dir: string, entry: LockEntry): Promise<InstalledPa
     return undefined
   }
   if (manifest['name'] !== (entry.realName ?? entry.name) || (entry.version !== undefined && manifest['version'] !== entry.version)) return undefined
+  return { dir, scripts: installedScripts(manifest, existsSync(join(dir, 'binding.gyp'))) }
+}
+
+/** The install hooks a manifest declares, and npm's implicit `node-gyp rebuild` for a binding.gyp without install hooks. */
+export const installedScripts = (manifest: Readonly<Record<string, unknown>>, bindingGyp: boolean): Record<string, string> => {
   const declared = typeof manifest['scripts'] === 'object' && manifest['scripts'] !== null ? manifest['scripts'] as Record<string, unknown> : {}
   const scripts: Record<string, string> = {}
   for (const hook of HOOKS) {
     const command = declared[hook]
     if (typeof command === 'string' && command.trim() !== '') scripts[hook] = command
   }
-  if (scripts['install'] === undefined && scripts['preinstall'] === undefined && existsSync(join(dir, 'binding.gyp'))) scripts['install'] = 'node-gyp rebuild'
-  return { dir, scripts }
+  if (scripts['install'] === undefined && scripts['preinstall'] === undefined && bindingGyp) scripts['install'] = 'node-gyp rebuild'
+  return scripts
 }
 
 /** An entry's identity within its lockfile: where its key is written. */

@@ -5,6 +5,7 @@ import { hideBin } from 'yargs/helpers'
 import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } from '../errors.js'
 import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
+import type { ScriptCoverage } from '../audit/run-audit.js'
 import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
@@ -108,6 +109,7 @@ interface AuditArgs {
   readonly 'malware-db'?: string
   readonly 'allowed-host'?: string[]
   readonly 'fail-on': 'error' | 'warning' | 'none'
+  readonly 'npm-cache': boolean
   readonly report?: string
   readonly sarif?: string
   readonly format: OutputFormat
@@ -123,11 +125,13 @@ const runAuditCommand = async (args: AuditArgs): Promise<number> => {
     ...(args.lockfile === undefined ? {} : { lockfile: args.lockfile }),
     allowedHosts: args['allowed-host'] ?? [],
     ...(args['malware-db'] === undefined ? {} : { malwareDb: args['malware-db'] }),
+    npmCache: args['npm-cache'],
   })
   if (!args.quiet && args.format === 'text') {
     process.stderr.write('file' in result.malware
       ? `safe-install: malware database ${result.malware.file}: ${result.malware.count} advisories, built ${result.malware.builtAt}\n`
       : `safe-install: no malware database (${result.malware.missing}): known-malicious versions were not checked; import one with safe-install db import <dir|zip>\n`)
+    process.stderr.write(coverageLines(result.coverage))
   }
   const { report, lockfilePath } = result
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
@@ -139,6 +143,23 @@ const runAuditCommand = async (args: AuditArgs): Promise<number> => {
   const { error, warning } = report.summary.findings
   const failing = args['fail-on'] === 'none' ? 0 : args['fail-on'] === 'warning' ? error + warning : error
   return failing > 0 ? EXIT_FINDINGS : EXIT_OK
+}
+
+/** Where the audit learnt about install scripts, and what it could not review: said, never hidden. */
+const coverageLines = (coverage: ScriptCoverage): string => {
+  const sources = [
+    ...(coverage.recorded > 0 ? [`${coverage.recorded} from the lockfile`] : []),
+    ...(coverage.installed > 0 ? [`${coverage.installed} from node_modules`] : []),
+    ...(coverage.cached > 0 ? [`${coverage.cached} from npm's cache`] : []),
+  ]
+  const lines = [`safe-install: install scripts known for ${sources.length === 0 ? 'no entries' : sources.join(', ')}; script content analysed for ${coverage.analysed} packages`]
+  if (coverage.unknown > 0) {
+    lines.push(`safe-install: warning: ${coverage.unknown} entries: this lockfile does not record install scripts and neither node_modules nor npm's cache holds them; their install scripts were not reviewed`
+      + '\n  fix: run the audit after an install (node_modules present) or after npm ci --ignore-scripts has filled npm\'s cache')
+  }
+  if (coverage.notAnalysed > 0) lines.push(`safe-install: ${coverage.notAnalysed} packages with install scripts are neither installed nor in npm's cache: their script content was not analysed`)
+  for (const problem of coverage.cacheProblems.slice(0, 5)) lines.push(`safe-install: warning: ${stripControlInline(problem.entry)}: ${problem.reason}`)
+  return `${lines.join('\n')}\n`
 }
 
 const runDbImport = async (args: { readonly source: string; readonly out?: string }): Promise<number> => {

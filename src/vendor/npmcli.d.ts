@@ -144,3 +144,13 @@ declare module 'hosted-git-info' {
   const hostedGitInfo: { fromUrl(url: string): HostedGitInfo | undefined }
   export default hostedGitInfo
 }
+
+declare module 'cacache' {
+  interface CacheGet {
+    /** Content by integrity; rejects with code EINTEGRITY when the bytes do not match. */
+    byDigest(cache: string, integrity: string): Promise<Buffer>
+    hasContent(cache: string, integrity: string): Promise<false | { sri: unknown; size: number }>
+  }
+  const cacache: { get: CacheGet }
+  export default cacache
+}

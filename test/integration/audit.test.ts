@@ -7,7 +7,7 @@
  */
 import { execFileSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
-import { cp, readFile, writeFile } from 'node:fs/promises'
+import { cp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer, type Server } from 'node:net'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
@@ -203,6 +203,58 @@ describe('safe-install audit', () => {
     const sarif = await readFile(sarifFile, 'utf8')
     expect(sarif).toContain('"uri": "node_modules/shai-hulud-like/')
   })
+
+  it('reads install scripts from the tarballs in npm\'s cache when node_modules is absent, verified against the lockfile\'s integrity', async () => {
+    const dir = path.join(root, 'cached')
+    await cp(project.dir, dir, { recursive: true, filter: (src) => !src.includes('node_modules') })
+    // npm fills its cache from the test registry (the env beats the project's trap .npmrc), then the tree is removed.
+    const filled = await run('npm', ['ci', '--ignore-scripts', '--no-audit', '--no-fund'], { cwd: dir, env: { ...project.env, npm_config_registry: open.url }, timeoutMs: 110_000 })
+    expect(filled.code, filled.stderr).toBe(0)
+    await rm(path.join(dir, 'node_modules'), { recursive: true, force: true })
+    const lockText = await readFile(path.join(dir, 'package-lock.json'), 'utf8')
+    const lineOf = (key: string): number => lockText.split('\n').findIndex((line) => line.includes(`"${key}"`)) + 1
+    const staticErrors = (report: Report): string[] =>
+      [...new Set(report.findings.filter((f) => f.rule.startsWith('static-') && f.severity === 'error').map((f) => f.package.name))].sort()
+
+    const r = await audit(['--format', 'json', '--fail-on', 'none'], dir)
+    expect(r.code, r.stderr).toBe(0)
+    const report = JSON.parse(r.stdout) as Report
+    expect(validateReport(report)).toEqual({ kind: 'valid' })
+    expect(staticErrors(report)).toEqual(['dump-env', 'steal-npmrc'])
+    const steal = report.findings.find((f) => f.rule.startsWith('static-') && f.package.name === 'steal-npmrc' && f.severity === 'error')
+    // The unpacked copy is gone after the audit: the finding points at the lockfile entry and names the file in the tarball.
+    expect(steal?.evidence).toMatchObject({ source: 'npm-cache', file: 'package-lock.json', line: lineOf('node_modules/steal-npmrc') })
+    expect(String(steal?.evidence['packageFile'])).not.toBe('')
+    expect(steal?.message).toContain("in the tarball from npm's cache")
+    const text = await audit(['--fail-on', 'none'], dir)
+    expect(text.stderr).toMatch(/script content analysed for [1-9]\d* packages/)
+    expect(contacted).toBe(0)
+
+    // pnpm v9 records no install scripts; with --lockfile-only nothing is installed, so only npm's cache can tell.
+    const pnpmDir = path.join(root, 'cached-pnpm')
+    await cp(dir, pnpmDir, { recursive: true, filter: (src) => !/package-lock\.json$/.test(src) })
+    await writeFile(path.join(pnpmDir, '.npmrc'), `registry=${open.url}\n`)
+    const locked = await run(path.join(REPO_ROOT, 'node_modules', '.bin', 'pnpm'), ['install', '--lockfile-only', '--ignore-scripts'], { cwd: pnpmDir, env: { ...project.env, COREPACK_ENABLE_STRICT: '0' }, timeoutMs: 110_000 })
+    expect(locked.code, locked.stdout + locked.stderr).toBe(0)
+    await writeFile(path.join(pnpmDir, '.npmrc'), `registry=http://127.0.0.1:${trapPort}/\n`)
+    const viaPnpm = await audit(['--format', 'json', '--fail-on', 'none'], pnpmDir)
+    const pnpmReport = JSON.parse(viaPnpm.stdout) as Report
+    const withScripts = (rep: Report): string[] => rep.packages.map((p) => `${p.name} ${p.approval}`).sort()
+    expect(withScripts(pnpmReport)).toEqual(withScripts(report))
+    expect(staticErrors(pnpmReport)).toEqual(['dump-env', 'steal-npmrc'])
+    expect((await audit(['--fail-on', 'none'], pnpmDir)).stderr).toContain("from npm's cache")
+
+    // A cached tarball whose bytes do not match the lockfile is refused and said, never analysed.
+    const integrity = String((JSON.parse(lockText) as { packages: Record<string, { integrity?: string }> }).packages['node_modules/steal-npmrc']?.integrity)
+    const hex = Buffer.from(integrity.replace(/^sha512-/, ''), 'base64').toString('hex')
+    await writeFile(path.join(project.home, '.npm', '_cacache', 'content-v2', 'sha512', hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)), 'not the tarball')
+    const tampered = await audit(['--format', 'json', '--fail-on', 'none'], dir)
+    expect(staticErrors(JSON.parse(tampered.stdout) as Report)).toEqual(['dump-env'])
+    expect((await audit(['--fail-on', 'none'], dir)).stderr).toContain("steal-npmrc@1.0.0: its cached tarball does not match the lockfile's integrity")
+    const skipped = await audit(['--format', 'json', '--fail-on', 'none', '--no-npm-cache'], dir)
+    expect(staticErrors(JSON.parse(skipped.stdout) as Report)).toEqual([])
+    expect(contacted).toBe(0)
+  }, 240_000)
 
   it('reads the other lockfile formats given with --lockfile', async () => {
     for (const [format, file] of [['pnpm', 'pnpm/v9-workspaces/pnpm-lock.yaml'], ['bun', 'bun/workspaces/bun.lock']] as const) {

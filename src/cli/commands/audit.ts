@@ -9,6 +9,7 @@ export const auditCommand = {
       .option('lockfile', { type: 'string', requiresArg: true, describe: 'the lockfile to review (default: the one in this directory)' })
       .option('malware-db', { type: 'string', requiresArg: true, describe: 'OSV malicious-package records (dir, export zip, record) or an index from `db import` (default: the imported index)' })
       .option('allowed-host', { type: 'string', array: true, requiresArg: true, describe: 'another trusted host for resolved URLs (repeatable)' })
+      .option('npm-cache', { type: 'boolean', default: true, describe: 'analyse install scripts of packages node_modules lacks from their tarballs in npm\'s cache (integrity-verified; --no-npm-cache to skip)' })
       .option('fail-on', { choices: ['error', 'warning', 'none'] as const, default: 'error' as const, describe: 'exit 1 on findings of this severity or worse' })
       .option('report', { type: 'string', requiresArg: true, describe: 'write the JSON report to this file' })
       .option('sarif', { type: 'string', requiresArg: true, describe: 'write SARIF 2.1.0 to this file' })
