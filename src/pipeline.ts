@@ -369,8 +369,8 @@ const secretNeedles = (
 
 /**
  * Indicators of compromise of the imported malicious-package index (`safe-install db import`),
- * refused by every hook's egress proxy: host or address → the advisories naming it. CIDR blocks
- * are not matched (the proxy decides by name and literal address). No index, no denials.
+ * refused by every hook's egress proxy: domain, address or CIDR block → the advisories naming it
+ * (src/egress/denied-hosts.ts matches names, literal and resolved addresses). No index, no denials.
  */
 const compromisedHosts = async (env: Readonly<Record<string, string | undefined>>): Promise<ReadonlyMap<string, string>> => {
   const { defaultIndexPath } = await import('./audit/malware-db/default-path.js')
@@ -379,6 +379,6 @@ const compromisedHosts = async (env: Readonly<Record<string, string | undefined>
   const { loadDatabase } = await import('./audit/malware-db/index.js')
   const db = await loadDatabase(file)
   const why = `listed in the malicious-package index ${file}`
-  return new Map([...db.iocs.domains, ...db.iocs.ips.filter((ip) => !ip.includes('/'))].map((host) => [host.toLowerCase(), why]))
+  return new Map([...db.iocs.domains, ...db.iocs.ips].map((host) => [host.toLowerCase(), why]))
 }
 

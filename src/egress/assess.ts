@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import type { ProxyContext } from './context.js'
 import type { SecretLocation } from './egress-report.js'
+import { deniedBy } from './denied-hosts.js'
 import { decideEgress, type EgressDecision } from './host-rules.js'
 import { headSecrets } from './request-head.js'
 import { redactSecrets, scanForSecrets } from './secret-scan.js'
@@ -17,17 +18,6 @@ const clip = (text: string, max: number): string => (text.length > max ? `${text
 
 /** A plain-HTTP path as reports show it: secrets redacted, bounded. */
 export const shownPath = (ctx: ProxyContext, path: string): string => clip(redactSecrets(path, ctx.needles), 2048)
-
-/** The entry of `denied` that covers a host: the name itself or a parent domain. */
-export const deniedBy = (denied: ReadonlyMap<string, string> | undefined, host: string): string | undefined => {
-  if (denied === undefined || denied.size === 0) return undefined
-  const name = host.toLowerCase().replace(/\.$/, '').replace(/^\[|\]$/g, '')
-  for (let at = name; at !== ''; at = at.includes('.') ? at.slice(at.indexOf('.') + 1) : '') {
-    const why = denied.get(at)
-    if (why !== undefined) return why
-  }
-  return undefined
-}
 
 /** Fail closed: a throw inside the decider denies. */
 const decideSafely = (ctx: ProxyContext, target: { host: string; port: number }): EgressDecision => {

@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net'
 import type { ProxyContext } from './context.js'
 import type { EgressDecision } from './host-rules.js'
+import { deniedAddress } from './denied-hosts.js'
 import { decideResolved, type AllowDecision } from './resolved-rules.js'
 import { requestUpstreamTunnel } from './upstream.js'
 
@@ -64,6 +65,10 @@ export const dial = async (ctx: ProxyContext, allowed: AllowDecision, port: numb
       addresses = await ctx.resolve(allowed.host)
     } catch (error) {
       return { kind: 'failed', reason: `cannot resolve ${allowed.host} (${codeOf(error)})` }
+    }
+    const ioc = addresses.map((text) => ({ text, why: deniedAddress(ctx.denied, text) })).find((hit) => hit.why !== undefined)
+    if (ioc !== undefined) {
+      return { kind: 'denied', denial: { kind: 'deny', reason: `${allowed.host} resolves to ${ioc.text}, a known indicator of compromise (${ioc.why ?? ''}); refused whatever the grants say`, category: 'not-granted', host: allowed.host } }
     }
     const checked = decideResolved(allowed, port, addresses, ctx.grants)
     if (checked.kind === 'deny') return { kind: 'denied', denial: checked }
