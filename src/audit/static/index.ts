@@ -10,7 +10,7 @@ import type { StaticFinding } from './types.js'
 
 export { analysePackage, INSTALL_HOOKS, type PackageAnalysisOptions } from './analyse-package.js'
 export { compileStaticRules, loadStaticRules, type StaticRules, type StaticRulesFile } from './catalogue.js'
-export type { StaticEvidence, StaticFinding, StaticRuleId } from './types.js'
+export { STATIC_RULE_IDS, type StaticEvidence, type StaticFinding, type StaticRuleId } from './types.js'
 
 /**
  * Findings for one JavaScript source (pure given `rules`; without them the catalogues are read from

@@ -4,26 +4,29 @@ import type { Severity } from '../../types.js'
  * Rule ids of the static install-script review (the `static-*` family of DESIGN.md). Each is a
  * pattern seen in code that was read, never run.
  */
-export type StaticRuleId =
-  | 'static-credential-path'
-  | 'static-env-dump'
-  | 'static-network-tool'
-  | 'static-download-exec'
-  | 'static-eval-decoded'
-  | 'static-obfuscation'
-  | 'static-exfil-endpoint'
-  | 'static-metadata-endpoint'
-  | 'static-github-api'
-  | 'static-workflow-write'
-  | 'static-runtime-installer'
-  | 'static-ai-agent'
-  | 'static-secret-scanner'
-  | 'static-program'
-  | 'static-persistence-path'
-  | 'static-gyp-command'
-  | 'static-gyp-action'
-  | 'static-unparsed'
-  | 'static-skipped'
+export const STATIC_RULE_IDS = [
+  'static-credential-path',
+  'static-env-dump',
+  'static-network-tool',
+  'static-download-exec',
+  'static-eval-decoded',
+  'static-obfuscation',
+  'static-exfil-endpoint',
+  'static-metadata-endpoint',
+  'static-github-api',
+  'static-workflow-write',
+  'static-runtime-installer',
+  'static-ai-agent',
+  'static-secret-scanner',
+  'static-program',
+  'static-persistence-path',
+  'static-gyp-command',
+  'static-gyp-action',
+  'static-unparsed',
+  'static-skipped',
+] as const
+
+export type StaticRuleId = typeof STATIC_RULE_IDS[number]
 
 /** Where a finding was seen. `line` and `column` are 1-based; `snippet` is one line, trimmed and printable. */
 export interface StaticEvidence {
