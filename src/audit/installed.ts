@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { LockEntry, Lockfile } from './lockfile/index.js'
+import type { MemoryPackage } from './static/index.js'
 
 /**
  * What the installed copy of a lockfile entry says, when node_modules is there: read offline, as
@@ -14,8 +15,8 @@ export interface InstalledPackage {
   readonly dir: string
   /** preinstall / install / postinstall, and npm's implicit `node-gyp rebuild` for a binding.gyp without either install hook. */
   readonly scripts: Readonly<Record<string, string>>
-  /** Unpacked from npm's cache (src/audit/cached.ts), not the project's node_modules. */
-  readonly cached?: boolean
+  /** Read from the tarball in npm's cache (src/audit/cached.ts), not node_modules: the files, in memory (`dir` is empty). */
+  readonly files?: MemoryPackage
 }
 
 const HOOKS = ['preinstall', 'install', 'postinstall'] as const

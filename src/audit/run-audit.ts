@@ -78,11 +78,7 @@ export const runAudit = async (options: AuditOptions): Promise<AuditResult> => {
   const installedCopies = await findInstalled(parsed, projectDir)
   const config = await loadNpmConfig({ cwd: projectDir, env: options.env, execPath: options.execPath, npmArgs: [] })
   const cache = await cachedCopies(parsed, installedCopies, config.flat, options.npmCache ?? true)
-  try {
-    return await audit(options, { startedAt, file, projectDir, lockfilePath, parsed, installedCopies, config, cache })
-  } finally {
-    await cache?.dispose()
-  }
+  return audit(options, { startedAt, file, projectDir, lockfilePath, parsed, installedCopies, config, cache })
 }
 
 interface Loaded {
@@ -184,12 +180,13 @@ const staticFindings = async (
   const found: Finding[] = []
   for (const entry of withScripts) {
     const copy = installed.get(entryId(entry))
-    if (copy === undefined) continue
+    // A cached tarball without install scripts keeps no files (and has no folder): nothing to read.
+    if (copy === undefined || (copy.files === undefined && copy.dir === '')) continue
     const pkg = { name: entry.realName ?? entry.name, version: entry.version ?? '', location: entry.location ?? entry.key }
-    for (const f of await analysePackage(copy.dir, { rules })) {
-      // A cached copy is unpacked in a temporary folder that is gone after the audit: the finding
-      // points at the lockfile entry, and names the file and line inside the tarball.
-      found.push(copy.cached === true
+    for (const f of await analysePackage(copy.files ?? copy.dir, { rules })) {
+      // A cached copy has no file on disk to point at: the finding points at the lockfile entry,
+      // and names the file and line inside the tarball.
+      found.push(copy.files !== undefined
         ? {
           rule: f.rule, severity: f.severity, package: pkg, action: 'reported',
           message: `${f.message} (${f.evidence.file}:${f.evidence.line} in the tarball from npm's cache)`,

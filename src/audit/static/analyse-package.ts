@@ -1,12 +1,11 @@
 import { existsSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadStaticRules, type StaticRules } from './catalogue.js'
 import { analyseCommandLine } from './command-analysis.js'
 import { FindingCollector } from './findings.js'
 import { scanBindingGyp } from './gyp-analysis.js'
 import { indexLines, positionAt } from './locate.js'
-import { readPackageFile, scriptLine } from './package-files.js'
+import { readPackageFile, scriptLine, type PackageRoot } from './package-files.js'
 import { scanShellText } from './shell-file.js'
 import { scanSource } from './source-analysis.js'
 import { checkString } from './string-checks.js'
@@ -25,6 +24,9 @@ export interface PackageAnalysisOptions {
 }
 
 /** npm's install-time hooks, in the order npm runs them. */
+/** package.json is read whole whatever maxFileBytes says; npm itself refuses absurd manifests. */
+const MAX_MANIFEST = 16 * 1024 * 1024
+
 export const INSTALL_HOOKS = ['preinstall', 'install', 'postinstall'] as const
 
 interface Work {
@@ -35,7 +37,7 @@ interface Work {
 }
 
 interface Run {
-  readonly dir: string
+  readonly dir: PackageRoot
   readonly rules: StaticRules
   readonly sink: FindingCollector
   readonly scripts: Readonly<Record<string, unknown>>
@@ -133,10 +135,12 @@ const drain = async (run: Run): Promise<void> => {
   }
 }
 
-const readManifest = async (dir: string, sink: FindingCollector): Promise<{ text: string; scripts: Record<string, unknown> }> => {
+const readManifest = async (dir: PackageRoot, sink: FindingCollector): Promise<{ text: string; scripts: Record<string, unknown> }> => {
   let text = ''
   try {
-    text = await readFile(join(dir, 'package.json'), 'utf8')
+    const file = await readPackageFile(dir, 'package.json', false, MAX_MANIFEST)
+    if (file.kind !== 'read') throw new Error(file.kind)
+    text = file.text
     const manifest = JSON.parse(text) as unknown
     const scripts = typeof manifest === 'object' && manifest !== null ? (manifest as { scripts?: unknown }).scripts : undefined
     return { text, scripts: typeof scripts === 'object' && scripts !== null ? scripts as Record<string, unknown> : {} }
@@ -148,13 +152,14 @@ const readManifest = async (dir: string, sink: FindingCollector): Promise<{ text
 }
 
 /**
- * Review what a package would run at install time, statically and offline: its preinstall,
+ * Review what a package would run at install time, statically and offline (a folder, or the files
+ * of a tarball held in memory): its preinstall,
  * install and postinstall scripts (npm's implicit `node-gyp rebuild` too), the files they run and
  * require (bounded by `maxFiles`, `maxFileBytes` and `maxDepth`), and binding.gyp whenever there is
  * one (gyp runs its command expansions even when no script does). Nothing is executed and nothing
  * is fetched; a file that cannot be read or parsed becomes a note, never an exception.
  */
-export const analysePackage = async (dir: string, options: PackageAnalysisOptions = {}): Promise<StaticFinding[]> => {
+export const analysePackage = async (dir: PackageRoot, options: PackageAnalysisOptions = {}): Promise<StaticFinding[]> => {
   const sink = new FindingCollector()
   const manifest = await readManifest(dir, sink)
   const run: Run = {
@@ -168,7 +173,7 @@ export const analysePackage = async (dir: string, options: PackageAnalysisOption
     reviewScript(run, hook, command, 0)
     await drain(run)
   }
-  if (existsSync(join(dir, 'binding.gyp'))) {
+  if (typeof dir === 'string' ? existsSync(join(dir, 'binding.gyp')) : dir.has('binding.gyp')) {
     run.queue.push({ target: { kind: 'gyp', dir: '' }, depth: 0, namedAt: undefined })
     await drain(run)
   }

@@ -9,6 +9,7 @@ import { scanSource } from './source-analysis.js'
 import type { StaticFinding } from './types.js'
 
 export { analysePackage, INSTALL_HOOKS, type PackageAnalysisOptions } from './analyse-package.js'
+export type { MemoryPackage, PackageRoot } from './package-files.js'
 export { compileStaticRules, loadStaticRules, type StaticRules, type StaticRulesFile } from './catalogue.js'
 export { STATIC_RULE_IDS, type StaticEvidence, type StaticFinding, type StaticRuleId } from './types.js'
 
