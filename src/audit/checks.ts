@@ -44,14 +44,18 @@ const urlOf = (resolved: string | undefined): URL | undefined => {
 const approvalOf = (entry: LockEntry, allow: AllowScripts): 'approved' | 'denied' | 'unreviewed' => {
   const name = entry.realName ?? entry.name
   // yarn classic appends the tarball's sha1 as a URL fragment; npm's matcher reads the bare tarball URL.
-  const resolved = entry.source === 'registry' && entry.resolved !== undefined ? entry.resolved.replace(/#.*$/, '') : entry.resolved
+  // A registry entry without a tarball URL (omitted by npm, a Berry locator `x@npm:1.0.0`, pnpm
+  // without `tarball`) has no URL for the matcher to read.
+  const registryUrl = entry.source === 'registry' && entry.resolved !== undefined && /^https?:\/\//i.test(entry.resolved)
+    ? entry.resolved.replace(/#.*$/, '') : undefined
+  const resolved = entry.source === 'registry' ? registryUrl : entry.resolved
   const node = {
     resolved: resolved ?? null,
     isRegistryDependency: entry.source === 'registry',
     inBundle: entry.inBundle === true,
-    // Without a resolved URL (omit-lockfile-registry-resolved) npm takes the name from the spec that
-    // asked for it; the lockfile's key stands in for it, the version stays unverifiable.
-    edgesIn: entry.resolved === undefined && entry.source === 'registry' ? [{ name, spec: entry.version ?? '*' }] : [],
+    // Without a resolved URL npm takes the name from the spec that asked for it; the lockfile's
+    // key stands in for it, the version stays unverifiable.
+    edgesIn: resolved === undefined && entry.source === 'registry' ? [{ name, spec: entry.version ?? '*' }] : [],
     linksIn: new Set(),
     version: entry.version ?? '',
     path: '', realpath: '',

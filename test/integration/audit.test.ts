@@ -116,7 +116,12 @@ describe('safe-install audit', () => {
   })
 
   it('reviews the lockfiles pnpm and yarn classic write for the same project: clean sources, and install scripts where node_modules shows them', async () => {
-    const bin = (name: string): string => path.join(REPO_ROOT, 'node_modules', '.bin', name)
+    // Each tool by its own package's bin: yarn 1 and Berry (@yarnpkg/cli-dist) both claim .bin/yarn.
+    const bins: Record<string, string> = {
+      pnpm: path.join(REPO_ROOT, 'node_modules', 'pnpm', 'bin', 'pnpm.cjs'),
+      yarn: path.join(REPO_ROOT, 'node_modules', 'yarn', 'bin', 'yarn.js'),
+    }
+    const bin = (name: string): string => bins[name] ?? name
     const answers: Record<string, string[]> = {}
     for (const [tool, args, lockfile] of [
       ['pnpm', ['install', '--lockfile-only', '--ignore-scripts'], 'pnpm-lock.yaml'],
@@ -126,7 +131,7 @@ describe('safe-install audit', () => {
       await cp(project.dir, dir, { recursive: true, filter: (src) => !/package-lock\.json$|node_modules/.test(src) })
       // Each tool installs from the test registry, then the audit gets the trap as npm's registry again.
       await writeFile(path.join(dir, '.npmrc'), `registry=${open.url}\n`)
-      const made = await run(bin(tool), [...args], { cwd: dir, env: { ...project.env, COREPACK_ENABLE_STRICT: '0' }, timeoutMs: 110_000 })
+      const made = await run(process.execPath, [bin(tool), ...args], { cwd: dir, env: { ...project.env, COREPACK_ENABLE_STRICT: '0' }, timeoutMs: 110_000 })
       expect(made.code, `${tool}: ${made.stdout}${made.stderr}`).toBe(0)
       await writeFile(path.join(dir, '.npmrc'), `registry=http://127.0.0.1:${trapPort}/\n`)
       const r = await audit(['--format', 'json', '--fail-on', 'none'], dir)
@@ -145,6 +150,53 @@ describe('safe-install audit', () => {
     // pnpm v9 does not record install scripts and --lockfile-only installed nothing: sources only, all clean.
     // yarn.lock does not record them either, but yarn installed node_modules, whose package.json files do.
     expect(answers).toEqual({ pnpm: [], yarn: scripts })
+    expect(contacted).toBe(0)
+  }, 240_000)
+
+  it('reviews the lockfiles Yarn Berry and Bun write for the same project: clean sources, install scripts from node_modules', async () => {
+    const npmAnswer = JSON.parse((await audit(['--format', 'json', '--fail-on', 'none'])).stdout) as Report
+    const expected = npmAnswer.findings.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort()
+    // bun's own postinstall puts the binary in bin/bun.exe; without it, the platform package holds it.
+    const bunBin = [path.join(REPO_ROOT, 'node_modules', 'bun', 'bin', 'bun.exe'), path.join(REPO_ROOT, 'node_modules', '@oven', `bun-linux-${process.arch === 'arm64' ? 'aarch64' : 'x64'}`, 'bin', 'bun')]
+      .find((file) => { try { return readFileSync(file).subarray(0, 4).toString('latin1') === '\x7fELF' } catch { return false } })
+    const tools = [
+      ['yarn-berry', process.execPath, [path.join(REPO_ROOT, 'node_modules', '@yarnpkg', 'cli-dist', 'bin', 'yarn.js'), 'install'], 'yarn.lock', {
+        YARN_NPM_REGISTRY_SERVER: open.url, YARN_UNSAFE_HTTP_WHITELIST: '127.0.0.1', YARN_ENABLE_TELEMETRY: '0', YARN_ENABLE_GLOBAL_CACHE: '0',
+        YARN_NODE_LINKER: 'node-modules', YARN_ENABLE_SCRIPTS: '0', YARN_ENABLE_IMMUTABLE_INSTALLS: '0', YARN_ENABLE_PROGRESS_BARS: '0',
+        // Yarn 4 holds back versions published in the last day; the test registry's are minutes old.
+        YARN_NPM_MINIMAL_AGE_GATE: '0',
+      }],
+      ...(bunBin === undefined || process.platform !== 'linux' ? [] : [['bun', bunBin, ['install', '--ignore-scripts', '--no-progress'], 'bun.lock', {
+        BUN_CONFIG_REGISTRY: open.url, DO_NOT_TRACK: '1',
+      }] as const]),
+    ] as const
+    expect(tools.length, 'bun is a devDependency and runs on linux x64/arm64').toBe(process.platform === 'linux' ? 2 : 1)
+    for (const [tool, command, args, lockfile, env] of tools) {
+      const dir = path.join(root, tool)
+      await cp(project.dir, dir, { recursive: true, filter: (src) => !/package-lock\.json$|node_modules/.test(src) })
+      await writeFile(path.join(dir, '.npmrc'), `registry=${open.url}\n`)
+      // Berry adds node-gyp@latest to any package with a binding.gyp, and the test registry has no
+      // node-gyp: the native addon is left out of its project.
+      const skipped = tool === 'yarn-berry' ? ['native-addon'] : []
+      const manifest = await readJson<{ dependencies?: Record<string, string> }>(path.join(dir, 'package.json'))
+      for (const name of skipped) delete manifest.dependencies?.[name]
+      await writeFile(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`)
+      const made = await run(command, [...args], { cwd: dir, env: { ...project.env, ...env, COREPACK_ENABLE_STRICT: '0' }, timeoutMs: 110_000 })
+      expect(made.code, `${tool}: ${made.stdout}${made.stderr}`).toBe(0)
+      const text = await readFile(path.join(dir, lockfile), 'utf8')
+      expect(text, tool).toMatch(tool === 'bun' ? /"lockfileVersion": \d/ : /__metadata:/)
+      await writeFile(path.join(dir, '.npmrc'), `registry=http://127.0.0.1:${trapPort}/\n`)
+      const r = await audit(['--format', 'json', '--fail-on', 'none'], dir)
+      expect(r.code, r.stderr).toBe(0)
+      const report = JSON.parse(r.stdout) as Report
+      expect(validateReport(report)).toEqual({ kind: 'valid' })
+      const located = report.findings.filter((f) => !f.rule.startsWith('static-'))
+      expect(located.filter((f) => f.evidence['lockfile'] !== lockfile), tool).toEqual([])
+      expect(located.map((f) => `${f.rule} ${f.package.name} ${String(f.evidence['approval'])}`).sort(), tool)
+        .toEqual(expected.filter((line) => !skipped.some((name) => line.split(' ')[1] === name)))
+      const lines = text.split('\n')
+      for (const f of located) expect(lines[Number(f.evidence['line']) - 1], `${tool} ${f.package.name}`).toContain(f.package.name)
+    }
     expect(contacted).toBe(0)
   }, 240_000)
 
