@@ -8,7 +8,8 @@ import { SafeInstallError } from './errors.js'
 import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
 import { decideScript } from './policy/decide.js'
 import { loadPolicy } from './policy/load-policy.js'
-import { grantFor, type Policy } from './policy/policy.js'
+import type { PinVerdict } from './policy/pin-check.js'
+import { grantFor, pinsFor, type Policy } from './policy/policy.js'
 import { buildReport } from './report/build-report.js'
 import { findingsFromRuns } from './report/findings.js'
 import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
@@ -113,8 +114,9 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const gate = await openResolverGate({
     flat: config.flat, grants: policy.network, dir: brokerDir, node: options.execPath, git: realGit(config.flat['git'], options.env['PATH']),
   })
+  const pins = pinChecker(policy, config.flat)
   const handle = async (request: HookRequest): Promise<number> => {
-    const pkg = identify(request, arb, allow, prefix)
+    const pkg = await pins.apply(identify(request, arb, allow, prefix), request, (finding) => extraFindings.push(finding))
     const outcome = await executeHook(request, pkg, { context, policy, unreviewedMode })
     const run: ScriptRun = { pkg, outcome, startedAt: Date.now() - outcome.durationMs }
     runs.push(run)
@@ -206,6 +208,42 @@ const runCommand = async (
     case 'rebuild':
       await arb.rebuild(options.specs)
       return 'continue'
+  }
+}
+
+/**
+ * Content pins (src/policy/pin-check.ts) applied to a hook's package before it is decided: an
+ * unreviewed package whose install code matches another version's pin runs as approved; a package
+ * whose code no longer matches its pins is unreviewed, whatever allowScripts says. Checked once
+ * per package folder; the finding is reported once.
+ */
+const pinChecker = (policy: Policy, flat: Readonly<Record<string, unknown>>): {
+  apply: (pkg: PackageRecord, request: HookRequest, report: (finding: Finding) => void) => Promise<PackageRecord>
+} => {
+  const checked = new Map<string, Promise<PinVerdict>>()
+  const cache = typeof flat['cache'] === 'string' ? flat['cache'] : undefined
+  const readApproved = async (integrity: string): Promise<ReadonlyMap<string, { data: Buffer | undefined }> | undefined> => {
+    if (cache === undefined) return undefined
+    const [{ default: cacache }, { readTarball }] = await Promise.all([import('cacache'), import('./audit/cached.js')])
+    return readTarball(await cacache.get.byDigest(cache, integrity))
+  }
+  return {
+    apply: async (pkg, request, report) => {
+      if (pkg.isRoot || pkg.source === 'workspace' || pkg.approval === 'denied' || pkg.inBundle || pinsFor(policy, pkg.name).length === 0) return pkg
+      const { checkPins, pinFinding } = await import('./policy/pin-check.js')
+      const event = request.env['npm_lifecycle_event'] ?? 'unknown'
+      let verdict = checked.get(request.cwd)
+      if (verdict === undefined) {
+        verdict = checkPins(policy, pkg, request.cwd, { readApproved })
+        checked.set(request.cwd, verdict)
+        const finding = pinFinding(await verdict, pkg, event, pkg.approval === 'approved')
+        if (finding !== undefined && ((await verdict).kind === 'changed' || pkg.approval === 'unreviewed')) report(finding)
+      }
+      const result = await verdict
+      if (result.kind === 'carried' && pkg.approval === 'unreviewed') return { ...pkg, approval: 'approved', approvedBy: `pin of ${result.key}` }
+      if (result.kind === 'changed') return { ...pkg, approval: 'unreviewed', approvedBy: null }
+      return pkg
+    },
   }
 }
 

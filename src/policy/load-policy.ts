@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { SafeInstallError } from '../errors.js'
-import type { PackageGrant, Policy } from './policy.js'
+import type { PackageGrant, PinnedContent, Policy } from './policy.js'
 
 const POLICIES_DIR = new URL('../../policies/', import.meta.url)
 
@@ -13,7 +13,7 @@ interface PolicyFile {
   timeoutSec?: number
   network?: { allow?: string[] }
   env?: { pass?: string[] }
-  packages?: Record<string, { network?: string[]; write?: string[]; env?: string[]; timeoutSec?: number; pin?: string }>
+  packages?: Record<string, { network?: string[]; write?: string[]; env?: string[]; timeoutSec?: number; pin?: string; pinned?: PinnedContent }>
 }
 
 const describe = (error: ErrorObject): string => {
@@ -48,6 +48,7 @@ const toGrant = (g: NonNullable<PolicyFile['packages']>[string]): PackageGrant =
   env: g.env ?? [],
   ...(g.timeoutSec === undefined ? {} : { timeoutSec: g.timeoutSec }),
   ...(g.pin === undefined ? {} : { pin: g.pin }),
+  ...(g.pinned === undefined ? {} : { pinned: g.pinned }),
 })
 
 const merge = (preset: PolicyFile, own: PolicyFile, source: string): Policy => {

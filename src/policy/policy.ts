@@ -1,3 +1,11 @@
+/** What a pin covers, recorded with it at approval so a change can be shown (src/policy/pin.ts). */
+export interface PinnedContent {
+  readonly scripts: Readonly<Record<string, string>>
+  readonly files: Readonly<Record<string, string>>
+  /** The approved tarball's integrity: its files are read back from npm's cache for a line diff. */
+  readonly integrity?: string
+}
+
 /** The parsed safe-install.policy.json, merged over its preset. */
 export interface PackageGrant {
   readonly network: readonly string[]
@@ -5,6 +13,7 @@ export interface PackageGrant {
   readonly env: readonly string[]
   readonly timeoutSec?: number
   readonly pin?: string
+  readonly pinned?: PinnedContent
 }
 
 export interface Policy {
@@ -35,3 +44,21 @@ export const grantFor = (policy: Policy, name: string, version: string): Package
     ...(pin === undefined ? {} : { pin }),
   }
 }
+
+export interface PinRecord {
+  /** The policy key (`name` or `name@version`). */
+  readonly key: string
+  readonly version: string | undefined
+  readonly pin: string
+  readonly pinned: PinnedContent | undefined
+}
+
+/** Every pin the policy records for a package name, by version (name-only keys last). */
+export const pinsFor = (policy: Policy, name: string): PinRecord[] =>
+  Object.entries(policy.packages).flatMap(([key, grant]) => {
+    if (grant.pin === undefined) return []
+    const at = key.lastIndexOf('@')
+    const keyName = at > 0 ? key.slice(0, at) : key
+    if (keyName !== name) return []
+    return [{ key, version: at > 0 ? key.slice(at + 1) : undefined, pin: grant.pin, pinned: grant.pinned }]
+  })

@@ -94,6 +94,11 @@ export const ruleCatalog: Readonly<Record<string, RuleDescription>> = {
     help: 'The script content no longer matches the pin recorded at approval, for example after an update or a hijacked release. This is how a trusted package turns hostile. Read the new script before anything else; if it is fine, approve it again with `safe-install policy approve <name>` to pin the new content.',
     defaultSeverity: 'error',
   },
+  'approval-carried': {
+    title: 'An approval carried over to a new version whose install code is unchanged',
+    help: 'The package had no allowScripts entry for this version, but its install commands and every file they run are byte-identical to a version approved with a content pin (safe-install.policy.json), so it ran as approved. Nothing to do; to pin this version too, run `safe-install policy approve <name>`.',
+    defaultSeverity: 'note',
+  },
   'install-script': {
     title: 'A package in the lockfile has an install script',
     help: 'The package will run code at install time (preinstall, install, postinstall, or an implicit node-gyp build). It is not a problem by itself, but every such package is attack surface. Make sure it is approved on purpose: `safe-install policy review`.',

@@ -21,12 +21,19 @@ export interface PackageAnalysisOptions {
   readonly maxFileBytes?: number
   /** How many `require` / `import` hops are followed from a script's entry file (default 4). */
   readonly maxDepth?: number
+  /**
+   * Told of every package file the install code runs or reads as code (scripts' files, their
+   * requires, binding.gyp), analysed or not (too large, over the file limit), once each; and of
+   * every package.json script it runs (the hooks, `npm run x`). What content pinning hashes.
+   */
+  readonly onFile?: (path: string) => void
+  readonly onScript?: (name: string, command: string) => void
 }
 
-/** npm's install-time hooks, in the order npm runs them. */
 /** package.json is read whole whatever maxFileBytes says; npm itself refuses absurd manifests. */
 const MAX_MANIFEST = 16 * 1024 * 1024
 
+/** npm's install-time hooks, in the order npm runs them. */
 export const INSTALL_HOOKS = ['preinstall', 'install', 'postinstall'] as const
 
 interface Work {
@@ -38,6 +45,7 @@ interface Work {
 
 interface Run {
   readonly dir: PackageRoot
+  readonly options: PackageAnalysisOptions
   readonly rules: StaticRules
   readonly sink: FindingCollector
   readonly scripts: Readonly<Record<string, unknown>>
@@ -85,6 +93,7 @@ const reviewFile = async (run: Run, work: Work, path: string): Promise<void> => 
   }
   if (run.done.has(`file:${file.path}`)) return
   run.done.add(`file:${file.path}`)
+  run.options.onFile?.(file.path)
   if (file.kind === 'too-large') {
     run.sink.add('static-skipped', 'note', `${file.path} is ${Math.round(file.size / 1024)} KiB, over the ${Math.round(run.maxFileBytes / 1024)} KiB limit, so it was not analysed; a bundle that large in an install script deserves a look of its own.`, { file: file.path, line: 1, column: 1, snippet: '' }, 'too large')
     return
@@ -106,6 +115,7 @@ const reviewGyp = async (run: Run, dir: string): Promise<void> => {
   if (where === undefined || run.done.has(`gyp:${where}`)) return
   run.done.add(`gyp:${where}`)
   const file = await readPackageFile(run.dir, where === '' ? 'binding.gyp' : `${where}/binding.gyp`, false, run.maxFileBytes)
+  if (file.kind === 'read' || file.kind === 'too-large') run.options.onFile?.(file.path)
   if (file.kind !== 'read') return
   enqueue(run, scanBindingGyp(file.text, file.path, run.rules, run.sink), 0, undefined)
 }
@@ -121,6 +131,7 @@ const drain = async (run: Run): Promise<void> => {
         const command = run.scripts[target.name]
         if (typeof command === 'string' && !run.done.has(`script:${target.name}`) && work.depth < run.maxDepth) {
           run.done.add(`script:${target.name}`)
+          run.options.onScript?.(target.name, command)
           reviewScript(run, target.name, command, work.depth + 1)
         }
         break
@@ -163,13 +174,14 @@ export const analysePackage = async (dir: PackageRoot, options: PackageAnalysisO
   const sink = new FindingCollector()
   const manifest = await readManifest(dir, sink)
   const run: Run = {
-    dir, rules: options.rules ?? loadStaticRules(), sink, scripts: manifest.scripts, manifest: manifest.text, queue: [], done: new Set(),
+    dir, options, rules: options.rules ?? loadStaticRules(), sink, scripts: manifest.scripts, manifest: manifest.text, queue: [], done: new Set(),
     maxFiles: options.maxFiles ?? 50, maxFileBytes: options.maxFileBytes ?? 2 * 1024 * 1024, maxDepth: options.maxDepth ?? 4, files: 0,
   }
   for (const hook of INSTALL_HOOKS) {
     const command = manifest.scripts[hook]
     if (typeof command !== 'string' || command.trim() === '') continue
     run.done.add(`script:${hook}`)
+    options.onScript?.(hook, command)
     reviewScript(run, hook, command, 0)
     await drain(run)
   }

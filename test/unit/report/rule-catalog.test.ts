@@ -5,7 +5,7 @@ import { findRule, ruleCatalog } from '../../../src/report/rule-catalog.js'
 const DESIGN_RULE_IDS = [
   'credential-read', 'secret-exfiltration', 'egress-blocked', 'egress-unexpected', 'direct-connection',
   'dns-query', 'metadata-endpoint', 'write-outside-package', 'persistence', 'package-tamper',
-  'escaped-process', 'process-spawn', 'script-timeout', 'script-failed', 'unreviewed-script', 'script-changed',
+  'escaped-process', 'process-spawn', 'script-timeout', 'script-failed', 'unreviewed-script', 'script-changed', 'approval-carried',
   'install-script', 'lockfile-insecure-protocol', 'lockfile-untrusted-host', 'lockfile-missing-integrity',
   'lockfile-weak-integrity', 'lockfile-name-mismatch', 'lockfile-git-source', 'lockfile-remote-tarball',
   'lockfile-path-traversal', 'lockfile-duplicate', 'known-malicious', 'static-*',
