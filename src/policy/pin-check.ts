@@ -93,7 +93,8 @@ export const pinFinding = (verdict: PinVerdict, pkg: PackageRecord, event: strin
         message: `${label(pkg)}: its install code differs from what was approved as ${verdict.key}, so it is treated as unreviewed: ${verdict.lines.slice(0, 3).join('; ')}${verdict.lines.length > 3 ? `; and ${verdict.lines.length - 3} more` : ''}. Read the change, then approve again with safe-install policy approve ${pkg.name}.`,
         evidence: { pinnedBy: verdict.key, changes: [...verdict.lines], ...(verdict.diff === '' ? {} : { diff: verdict.diff }), fix: `safe-install policy approve ${pkg.name}` },
       }
-    default:
+    case 'match':
+    case 'unpinned':
       return undefined
   }
 }
