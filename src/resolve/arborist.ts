@@ -276,3 +276,70 @@ const hostedKey = (spec: string): string | null => {
   const info = hostedGitInfo.fromUrl(spec.replace(/#.*$/, ''))
   return info === undefined ? null : `${info.domain}/${info.user}/${info.project}`
 }
+
+/** A package of the installed tree with install-time code, as `policy ls` and `policy approve` see it. */
+export interface InstalledScripts {
+  readonly pkg: PackageRecord
+  /** preinstall / install / postinstall as npm would run them (npm's implicit `node-gyp rebuild` too). */
+  readonly scripts: Readonly<Record<string, string>>
+  readonly integrity: string | null
+  /** Workspaces whose dependency tree holds it (`.` for the root), for a workspace-wide view. */
+  readonly requiredBy: readonly string[]
+}
+
+const INSTALL_HOOKS = ['preinstall', 'install', 'postinstall'] as const
+
+/**
+ * Every dependency of the installed tree (node_modules, the whole workspace) that has install-time
+ * code, read offline with Arborist's loadActual: nothing is fetched or run. Links are listed once,
+ * by their target; the project and its workspaces (their own scripts) are not listed.
+ */
+export const installedWithScripts = async (options: {
+  readonly flat: Readonly<Record<string, unknown>>
+  readonly path: string
+  readonly allowScripts: AllowScripts
+  readonly hasBindingGyp: (dir: string) => boolean
+}): Promise<InstalledScripts[]> => {
+  const arb = new Arborist({ ...options.flat, path: options.path })
+  const tree = await arb.loadActual()
+  const seen = new Set<string>()
+  const found: InstalledScripts[] = []
+  for (const node of tree.inventory.values()) {
+    const target = node.isLink ? node.target : node
+    if (target.isProjectRoot || target.isWorkspace || seen.has(target.location)) continue
+    seen.add(target.location)
+    const declared = target.package.scripts ?? {}
+    const scripts: Record<string, string> = {}
+    for (const hook of INSTALL_HOOKS) {
+      const command = declared[hook]
+      if (typeof command === 'string' && command.trim() !== '') scripts[hook] = command
+    }
+    if (scripts['install'] === undefined && scripts['preinstall'] === undefined && target.package.gypfile !== false && options.hasBindingGyp(target.path)) {
+      scripts['install'] = 'node-gyp rebuild'
+    }
+    if (Object.keys(scripts).length === 0) continue
+    found.push({ pkg: mapNode(target, options.allowScripts), scripts, integrity: target.integrity, requiredBy: workspacesOf(target) })
+  }
+  return found.sort((a, b) => (a.pkg.name < b.pkg.name ? -1 : a.pkg.name > b.pkg.name ? 1 : a.pkg.version < b.pkg.version ? -1 : 1))
+}
+
+/** The workspaces (or `.` for the root project) that reach a node through dependency edges. */
+const workspacesOf = (node: ArboristNode): string[] => {
+  const found = new Set<string>()
+  const queue: ArboristNode[] = [node]
+  const visited = new Set<ArboristNode>()
+  while (queue.length > 0 && visited.size < 10_000) {
+    const current = queue.shift() as ArboristNode
+    if (visited.has(current)) continue
+    visited.add(current)
+    for (const edge of current.edgesIn) {
+      const from = edge.from
+      if (from === null) continue
+      if (from.isProjectRoot) found.add('.')
+      else if (from.isWorkspace) found.add(from.location)
+      else queue.push(from)
+    }
+    for (const link of current.linksIn) queue.push(link)
+  }
+  return [...found].sort()
+}
