@@ -63,37 +63,37 @@ const annotateIsolation = (report: Report, degraded: Degraded | undefined): { le
   }
 }
 
-const countBy = (findings: readonly Finding[], severity: Severity): number => findings.filter((f) => f.severity === severity).length
+/** Annotation lines of one severity, identical ones once (a hook that retries makes the same finding again). */
+const linesOf = (report: Report, severity: Severity, places: FindingPlaces): string[] =>
+  [...new Set(report.findings.filter((f) => f.severity === severity).map((f) => annotateFinding(f, places)))]
 
 /**
  * Workflow-command lines for a report: the isolation annotation first, then findings, errors
- * before warnings before notes (notices), at most {@link ANNOTATIONS_PER_LEVEL} of each level as
- * GitHub displays; when findings are left out, a last notice says how many, and where they all
- * are. Each finding is placed at its lockfile line (or its script file for static-* audit
- * findings) and titled with its rule id and package. Pure; one string per line.
+ * before warnings before notes (notices), identical lines once, at most
+ * {@link ANNOTATIONS_PER_LEVEL} of each level as GitHub displays; when some are left out, a last
+ * notice says how many, and where they all are. Each finding is placed at its lockfile line (or
+ * its script file for static-* audit findings) and titled with its rule id and package. Pure;
+ * one string per line.
  */
 export const renderAnnotations = (report: Report, opts: AnnotationOptions): string[] => {
   const cap = opts.perLevel ?? ANNOTATIONS_PER_LEVEL
   const isolation = annotateIsolation(report, opts.degraded)
   const room = (level: Severity): number => cap - (LEVEL[level] === isolation?.level ? 1 : 0)
-  const total = { error: countBy(report.findings, 'error'), warning: countBy(report.findings, 'warning'), note: countBy(report.findings, 'note') }
-  const overflows = total.error > room('error') || total.warning > room('warning') || total.note > room('note')
-  const shown: Record<Severity, number> = {
-    error: Math.min(total.error, room('error')),
-    warning: Math.min(total.warning, room('warning')),
+  const all = { error: linesOf(report, 'error', opts.places), warning: linesOf(report, 'warning', opts.places), note: linesOf(report, 'note', opts.places) }
+  const overflows = all.error.length > room('error') || all.warning.length > room('warning') || all.note.length > room('note')
+  const shown: Record<Severity, string[]> = {
+    error: all.error.slice(0, room('error')),
+    warning: all.warning.slice(0, room('warning')),
     // The closing notice needs one notice slot of its own.
-    note: Math.min(total.note, Math.max(0, room('note') - (overflows ? 1 : 0))),
+    note: all.note.slice(0, Math.max(0, room('note') - (overflows ? 1 : 0))),
   }
-  const lines = isolation === undefined ? [] : [isolation.line]
-  for (const severity of ['error', 'warning', 'note'] as const) {
-    lines.push(...report.findings.filter((f) => f.severity === severity).slice(0, shown[severity]).map((f) => annotateFinding(f, opts.places)))
-  }
-  const left = { error: total.error - shown.error, warning: total.warning - shown.warning, note: total.note - shown.note }
+  const left = { error: all.error.length - shown.error.length, warning: all.warning.length - shown.warning.length, note: all.note.length - shown.note.length }
   const omitted = left.error + left.warning + left.note
-  if (omitted > 0) {
-    lines.push(formatAnnotation('notice',
+  return [
+    ...(isolation === undefined ? [] : [isolation.line]),
+    ...shown.error, ...shown.warning, ...shown.note,
+    ...(omitted === 0 ? [] : [formatAnnotation('notice',
       `${omitted} more findings were not annotated (${left.error} errors, ${left.warning} warnings, ${left.note} notes): GitHub shows ${cap} annotations of each kind per step. All findings are in the step summary, the log above and the SARIF/JSON report.`,
-      { title: 'safe-install: more findings' }))
-  }
-  return lines
+      { title: 'safe-install: more findings' })]),
+  ]
 }

@@ -87,6 +87,13 @@ const renderScripts = (report: Report, budget: Budget): string[] => {
   return [...take(budget, ['', `### Install scripts: ${counts}`, '']), ...boundedTable(budget, ['Package', 'Event', 'Outcome', 'Duration'], rows, 'script')]
 }
 
+/** Each distinct item with how often it occurs, in order of first occurrence. */
+const countEach = (items: readonly string[]): Map<string, number> => {
+  const counts = new Map<string, number>()
+  for (const item of items) counts.set(item, (counts.get(item) ?? 0) + 1)
+  return counts
+}
+
 const destination = (event: EgressEvent): string => `${event.host}:${event.port}`
 
 /** What safe-install stopped: scripts not run, connections refused, findings acted on. */
@@ -98,8 +105,11 @@ const renderBlocked = (report: Report, budget: Budget): string[] => {
     const why = report.mode === 'report' ? ' (mode report: violations are recorded, not blocked)' : ''
     return take(budget, ['', '### Blocked', '', `Nothing was blocked${why}.`])
   }
-  const list = (items: readonly string[], what: string): string[] =>
-    items.length === 0 ? [] : [`- ${plural(items.length, what)}: ${items.slice(0, 20).join(', ')}${items.length > 20 ? `, … ${items.length - 20} more` : ''}`]
+  const list = (items: readonly string[], what: string): string[] => {
+    if (items.length === 0) return []
+    const counted = [...countEach(items)].map(([item, n]) => (n > 1 ? `${item} ×${n}` : item))
+    return [`- ${plural(items.length, what)}: ${counted.slice(0, 20).join(', ')}${counted.length > 20 ? `, … ${counted.length - 20} more` : ''}`]
+  }
   return take(budget, ['', '### Blocked', '', ...list(scripts, 'script'), ...list(connections, 'connection'),
     ...(acted > 0 ? [`- ${plural(acted, 'finding')} acted on (action \`blocked\` below)`] : [])])
 }

@@ -55,6 +55,13 @@ describe('renderAnnotations', () => {
     expect(lines.at(-1)).toBe('::notice title=safe-install%3A more findings::7 more findings were not annotated (2 errors, 5 warnings, 0 notes): GitHub shows 10 annotations of each kind per step. All findings are in the step summary, the log above and the SARIF/JSON report.')
   })
 
+  it('annotates identical findings once (a hook that retries), without counting them as left out', () => {
+    const again = sampleReport().findings[1]!
+    const lines = renderAnnotations(sampleReport({ findings: [again, again, again] }), { places })
+    expect(lines).toEqual([lines[0]])
+    expect(lines[0]).toMatch(/^::error title=egress-blocked/)
+  })
+
   it('keeps the overflow notice within the notice budget when notes overflow too', () => {
     const lines = renderAnnotations(sampleReport({ findings: Array.from({ length: 25 }, (_, i) => finding('note', i)) }), { places, perLevel: 5 })
     expect(lines).toHaveLength(5)

@@ -69,6 +69,12 @@ describe('renderStepSummary', () => {
     expect(md).toContain('- network: proxy variables only; a script that ignores them can connect directly')
   })
 
+  it('counts repeated blocked connections instead of listing each', () => {
+    const base = sampleReport()
+    const md = renderStepSummary(sampleReport({ egress: [base.egress[1]!, base.egress[1]!, base.egress[1]!] }), { title: 'safe-install ci' })
+    expect(md).toContain('- 3 connections: <code>collector&#46;example&#46;test&#58;80</code> (http) from <code>evil&#45;pkg&#64;1&#46;0&#46;3</code> <code>preinstall</code> ×3\n')
+  })
+
   it('says so when nothing was blocked in report mode', () => {
     const report = sampleReport({ mode: 'report', packages: [], egress: [], findings: [] })
     const md = renderStepSummary(report, { title: 'safe-install install' })
