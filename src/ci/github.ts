@@ -17,6 +17,8 @@ export interface AnnotationOptions {
   readonly places: FindingPlaces
   /** Set when the run fell back from the namespace sandbox (install-like commands). */
   readonly degraded?: Degraded
+  /** Why the install itself failed (exit 3), when it did: annotated as the first error. */
+  readonly failure?: string
   /** Per level; {@link ANNOTATIONS_PER_LEVEL} unless a test says otherwise. */
   readonly perLevel?: number
 }
@@ -68,7 +70,8 @@ const linesOf = (report: Report, severity: Severity, places: FindingPlaces): str
   [...new Set(report.findings.filter((f) => f.severity === severity).map((f) => annotateFinding(f, places)))]
 
 /**
- * Workflow-command lines for a report: the isolation annotation first, then findings, errors
+ * Workflow-command lines for a report: the isolation annotation first, then why the install
+ * failed (when it did), then findings, errors
  * before warnings before notes (notices), identical lines once, at most
  * {@link ANNOTATIONS_PER_LEVEL} of each level as GitHub displays; when some are left out, a last
  * notice says how many, and where they all are. Each finding is placed at its lockfile line (or
@@ -78,7 +81,8 @@ const linesOf = (report: Report, severity: Severity, places: FindingPlaces): str
 export const renderAnnotations = (report: Report, opts: AnnotationOptions): string[] => {
   const cap = opts.perLevel ?? ANNOTATIONS_PER_LEVEL
   const isolation = annotateIsolation(report, opts.degraded)
-  const room = (level: Severity): number => cap - (LEVEL[level] === isolation?.level ? 1 : 0)
+  const failure = opts.failure === undefined ? [] : [formatAnnotation('error', opts.failure, { title: 'safe-install: install failed' })]
+  const room = (level: Severity): number => cap - (LEVEL[level] === isolation?.level ? 1 : 0) - (level === 'error' ? failure.length : 0)
   const all = { error: linesOf(report, 'error', opts.places), warning: linesOf(report, 'warning', opts.places), note: linesOf(report, 'note', opts.places) }
   const overflows = all.error.length > room('error') || all.warning.length > room('warning') || all.note.length > room('note')
   const shown: Record<Severity, string[]> = {
@@ -91,6 +95,7 @@ export const renderAnnotations = (report: Report, opts: AnnotationOptions): stri
   const omitted = left.error + left.warning + left.note
   return [
     ...(isolation === undefined ? [] : [isolation.line]),
+    ...failure,
     ...shown.error, ...shown.warning, ...shown.note,
     ...(omitted === 0 ? [] : [formatAnnotation('notice',
       `${omitted} more findings were not annotated (${left.error} errors, ${left.warning} warnings, ${left.note} notes): GitHub shows ${cap} annotations of each kind per step. All findings are in the step summary, the log above and the SARIF/JSON report.`,

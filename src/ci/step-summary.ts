@@ -18,6 +18,8 @@ export interface SummaryOptions {
   readonly ci?: string
   /** Set when the run fell back from the namespace sandbox. */
   readonly degraded?: Degraded
+  /** Why the install itself failed (exit 3), when it did. */
+  readonly failure?: string
   /** Audit: the lockfile reviewed, relative to the repository. */
   readonly lockfile?: string
   /** Audit: where findings are, for a `Where` column (file:line). */
@@ -170,6 +172,7 @@ export const renderStepSummary = (report: Report, opts: SummaryOptions): string 
     '',
     `${mode} · ${formatDuration(report.durationMs)} · safe-install ${report.tool.version}${opts.ci === undefined ? '' : ` · ${opts.ci}`}`,
     '',
+    ...(opts.failure === undefined ? [] : [`**The install failed:** ${inertCode(opts.failure, 1000)}`, '']),
     ...(report.command === 'audit' ? renderAuditInventory(report, opts.lockfile) : renderIsolation(report, opts.degraded)),
   ])
   const body = report.command === 'audit'

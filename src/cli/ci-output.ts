@@ -52,6 +52,8 @@ export interface CiOutputInput {
   readonly report: Report
   readonly places: FindingPlaces
   readonly degraded: Degraded | undefined
+  /** Why the install failed (exit 3), when it did. */
+  readonly failure?: string
   /** `--junit <file>`. */
   readonly junit: string | undefined
   /** Severities that fail a JUnit case. */
@@ -82,13 +84,20 @@ export const writeCiOutputs = async (input: CiOutputInput): Promise<{ annotation
         title: input.title, budgetBytes: room, places: input.places,
         ...(name === undefined ? {} : { ci: name }),
         ...(input.degraded === undefined ? {} : { degraded: input.degraded }),
+        ...(input.failure === undefined ? {} : { failure: input.failure }),
         ...(input.lockfile === undefined ? {} : { lockfile: input.lockfile }),
       })
       const failed = appendSummary(ci.stepSummary, markdown)
       if (failed !== undefined) warnings.push(failed)
     }
   }
-  const annotations = ci.github ? renderAnnotations(report, { places: input.places, ...(input.degraded === undefined ? {} : { degraded: input.degraded }) }) : []
+  const annotations = ci.github
+    ? renderAnnotations(report, {
+      places: input.places,
+      ...(input.degraded === undefined ? {} : { degraded: input.degraded }),
+      ...(input.failure === undefined ? {} : { failure: input.failure }),
+    })
+    : []
   return { annotations: annotations.map((line) => `${line}\n`).join(''), warnings }
 }
 

@@ -102,6 +102,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, renderSarif(report, places))
   const { annotations, warnings } = await writeCiOutputs({
     ci, report, places, degraded, junit: args.junit, failOn: ['error'], title: `safe-install ${command}`,
+    ...(failure === null ? {} : { failure: failure.message }),
   })
   const color = useColor(args.color)
   const out = await renderFor(args.format, report, { prefix, repoPath: ci.repoPath, color, verbose: args.verbose })

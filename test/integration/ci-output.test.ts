@@ -148,6 +148,22 @@ describe('CI output in a simulated GitHub Actions job', () => {
     expect(await readFile(summaryFile, 'utf8')).toContain('## safe-install: namespace sandbox required\n\nthe namespace sandbox could not be set up&#58; bubblewrap')
   })
 
+  it('a failed install (exit 3): the reason is the first error annotation, the script-failed finding follows, the summary says so', async () => {
+    const failing = await prepareProject('basic', root, 'failing', open, { dependencies: { 'optional-fails': '1.0.0' }, allowScripts: { 'optional-fails': true } })
+    expect((await npm(failing, ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'])).code).toBe(0)
+    const summary = path.join(root, 'failing-summary.md')
+    const junit = path.join(root, 'failing.xml')
+    const env = { ...failing.env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: path.dirname(failing.dir), GITHUB_STEP_SUMMARY: summary }
+    const r = await safeInstall({ ...failing, env }, ['ci', '--junit', junit])
+    expect(r.code, shown(r.stdout + r.stderr)).toBe(3)
+    const annotations = obeyed(r.stdout)
+    expect(annotations[0]).toMatch(/^::error title=safe-install%3A install failed::/)
+    expect(annotations).toContainEqual(expect.stringMatching(/^::error title=script-failed%3A optional-fails@1\.0\.0,file=project\/package-lock\.json,line=\d+::/))
+    expect(await readFile(summary, 'utf8')).toMatch(/^## safe-install ci: 1 error, [^]*\*\*The install failed:\*\* <code>/)
+    const failure = findAll(parseXml(await readFile(junit, 'utf8')), 'failure')
+    expect(failure.map((f) => f.attrs['type'])).toEqual(['script-failed'])
+  })
+
   it('audit: annotations at the lockfile line and at the script line of static findings, a summary, SARIF and JUnit per rule', async () => {
     const dir = path.join(workspace, 'audited')
     await cp(project.dir, dir, { recursive: true })

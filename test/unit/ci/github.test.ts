@@ -55,6 +55,14 @@ describe('renderAnnotations', () => {
     expect(lines.at(-1)).toBe('::notice title=safe-install%3A more findings::7 more findings were not annotated (2 errors, 5 warnings, 0 notes): GitHub shows 10 annotations of each kind per step. All findings are in the step summary, the log above and the SARIF/JSON report.')
   })
 
+  it('annotates why the install failed first, within the 10 errors', () => {
+    const findings = Array.from({ length: 12 }, (_, i) => finding('error', i))
+    const lines = renderAnnotations(sampleReport({ findings }), { places, failure: 'could not fetch x@1.0.0: ETIMEDOUT\n::error::forged' })
+    expect(lines[0]).toBe('::error title=safe-install%3A install failed::could not fetch x@1.0.0: ETIMEDOUT%0A::error::forged')
+    expect(lines.filter((line) => line.startsWith('::error'))).toHaveLength(10)
+    expect(lines.at(-1)).toContain('3 more findings were not annotated (3 errors')
+  })
+
   it('annotates identical findings once (a hook that retries), without counting them as left out', () => {
     const again = sampleReport().findings[1]!
     const lines = renderAnnotations(sampleReport({ findings: [again, again, again] }), { places })

@@ -69,6 +69,11 @@ describe('renderStepSummary', () => {
     expect(md).toContain('- network: proxy variables only; a script that ignores them can connect directly')
   })
 
+  it('says why the install failed, inert', () => {
+    const md = renderStepSummary(sampleReport(), { title: 'safe-install ci', failure: 'ETARGET <b>x</b>' })
+    expect(md.split('\n').slice(0, 6)).toContain('**The install failed:** <code>ETARGET &#60;b&#62;x&#60;&#47;b&#62;</code>')
+  })
+
   it('counts repeated blocked connections instead of listing each', () => {
     const base = sampleReport()
     const md = renderStepSummary(sampleReport({ egress: [base.egress[1]!, base.egress[1]!, base.egress[1]!] }), { title: 'safe-install ci' })
