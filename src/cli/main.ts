@@ -6,13 +6,15 @@ import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } 
 import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
 import type { ScriptCoverage } from '../audit/run-audit.js'
-import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
+import { renderSarif } from '../report/sarif.js'
+import type { Report, ScriptRun, Severity, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { installCommand } from './commands/install.js'
 import { rebuildCommand } from './commands/rebuild.js'
+import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
 import { toNpmArgs } from './options.js'
-import { renderFor, sarifFor, sarifForAudit, type OutputFormat } from './render.js'
+import { auditPlaces, installPlaces, renderFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
 
@@ -30,6 +32,7 @@ interface InstallArgs {
   readonly mode: 'enforce' | 'report'
   readonly report?: string
   readonly sarif?: string
+  readonly junit?: string
   readonly format: OutputFormat
   readonly 'require-isolation': boolean
   readonly unreviewed?: UnreviewedMode
@@ -53,7 +56,13 @@ const hookLine = (run: ScriptRun): string => {
   return stripControlInline(`safe-install: ${id} ${outcome.event}: ${outcome.outcome}${time}`)
 }
 
-const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: InstallArgs): Promise<number> => {
+/** Workflow commands go where the machine-readable output is not: stdout for text, else stderr. */
+const printAnnotations = (format: OutputFormat, annotations: string, warnings: readonly string[]): void => {
+  for (const warning of warnings) process.stderr.write(`safe-install: warning: ${warning}\n`)
+  if (annotations !== '') (format === 'text' ? process.stdout : process.stderr).write(annotations)
+}
+
+const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: InstallArgs, ci: CiContext): Promise<number> => {
   const control = new RunControl()
   const onSignal = (): void => {
     control.interrupt()
@@ -65,6 +74,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
   const interactive = !args.quiet && args.format === 'text'
   // Loaded here, not at start-up: `audit` must not pay for Arborist and the sandbox.
   const { runPipeline } = await import('../pipeline.js')
+  let degraded: { reason: string; fix: string } | undefined
   const result = await runPipeline({
     command,
     cwd: process.cwd(),
@@ -79,21 +89,27 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     selfBin: SELF_BIN,
     version: VERSION,
     control,
-    ...(args.quiet ? {} : {
-      onDegraded: ({ reason, fix }: { reason: string; fix: string }) =>
-        process.stderr.write(`safe-install: warning: running without the namespace sandbox: ${stripControlInline(reason)}\n  fix: ${fix}\n`),
-    }),
+    onDegraded: ({ reason, fix }: { reason: string; fix: string }) => {
+      degraded = { reason, fix }
+      if (!args.quiet) process.stderr.write(`safe-install: warning: running without the namespace sandbox: ${stripControlInline(reason)}\n  fix: ${fix}\n`)
+    },
     ...(interactive
       ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`), echoRoot: (text: string) => process.stderr.write(text) }
       : {}),
   })
   const { report, failure, prefix } = result
+  const places = await installPlaces(prefix, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
-  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, await sarifFor(report, prefix, process.cwd()))
+  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, renderSarif(report, places))
+  const { annotations, warnings } = await writeCiOutputs({
+    ci, report, places, degraded, junit: args.junit, failOn: ['error'], title: `safe-install ${command}`,
+    ...(failure === null ? {} : { failure: failure.message }),
+  })
   const color = useColor(args.color)
-  const out = await renderFor(args.format, report, { prefix, cwd: process.cwd(), color, verbose: args.verbose })
-  if (!(args.quiet && args.format === 'text')) process.stdout.write(out)
+  const out = await renderFor(args.format, report, { prefix, repoPath: ci.repoPath, color, verbose: args.verbose })
+  if (!(args.quiet && args.format === 'text')) process.stdout.write(args.format === 'text' ? shieldStdout(ci, out) : out)
   else process.stdout.write(summaryLine(report))
+  printAnnotations(args.format, annotations, warnings)
   if (failure !== null) {
     process.stderr.write(`safe-install: install failed: ${stripControlInline(failure.message)}\n`)
     return violations(report) > 0 ? EXIT_FINDINGS : exitCodeFor('EINSTALL')
@@ -112,13 +128,16 @@ interface AuditArgs {
   readonly 'npm-cache': boolean
   readonly report?: string
   readonly sarif?: string
+  readonly junit?: string
   readonly format: OutputFormat
   readonly quiet: boolean
   readonly verbose: boolean
   readonly color?: boolean
 }
 
-const runAuditCommand = async (args: AuditArgs): Promise<number> => {
+const FAILING: Readonly<Record<AuditArgs['fail-on'], readonly Severity[]>> = { error: ['error'], warning: ['error', 'warning'], none: [] }
+
+const runAuditCommand = async (args: AuditArgs, ci: CiContext): Promise<number> => {
   const { runAudit } = await import('../audit/run-audit.js')
   const result = await runAudit({
     cwd: process.cwd(), env: process.env, execPath: process.execPath, version: VERSION,
@@ -134,15 +153,19 @@ const runAuditCommand = async (args: AuditArgs): Promise<number> => {
     process.stderr.write(coverageLines(result.coverage))
   }
   const { report, lockfilePath } = result
+  const places = auditPlaces(lockfilePath, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
-  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, sarifForAudit(report, lockfilePath))
-  const out = args.format === 'sarif' ? sarifForAudit(report, lockfilePath)
-    : await renderFor(args.format, report, { prefix: process.cwd(), cwd: process.cwd(), color: useColor(args.color), verbose: args.verbose })
-  if (!(args.quiet && args.format === 'text')) process.stdout.write(out)
+  if (args.sarif !== undefined) await writeFileAtomic(args.sarif, sarifForAudit(report, lockfilePath, ci.repoPath))
+  const failOn = FAILING[args['fail-on']]
+  const { annotations, warnings } = await writeCiOutputs({
+    ci, report, places, degraded: undefined, junit: args.junit, failOn, title: 'safe-install audit', lockfile: places.lockfilePath,
+  })
+  const out = args.format === 'sarif' ? sarifForAudit(report, lockfilePath, ci.repoPath)
+    : await renderFor(args.format, report, { prefix: process.cwd(), repoPath: ci.repoPath, color: useColor(args.color), verbose: args.verbose })
+  if (!(args.quiet && args.format === 'text')) process.stdout.write(args.format === 'text' ? shieldStdout(ci, out) : out)
   else process.stdout.write(`safe-install: audit of ${lockfilePath}: ${report.summary.packages} entries, ${report.summary.findings.error} errors, ${report.summary.findings.warning} warnings\n`)
-  const { error, warning } = report.summary.findings
-  const failing = args['fail-on'] === 'none' ? 0 : args['fail-on'] === 'warning' ? error + warning : error
-  return failing > 0 ? EXIT_FINDINGS : EXIT_OK
+  printAnnotations(args.format, annotations, warnings)
+  return report.findings.some((f) => failOn.includes(f.severity)) ? EXIT_FINDINGS : EXIT_OK
 }
 
 /** Where the audit learnt about install scripts, and what it could not review: said, never hidden. */
@@ -179,10 +202,10 @@ const summaryLine = (report: Report): string => {
   return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
 }
 
-const main = async (): Promise<number> => {
+const main = async (ci: CiContext): Promise<number> => {
   let exitCode = EXIT_OK
   const handler = (command: 'install' | 'ci' | 'rebuild') => async (args: unknown): Promise<void> => {
-    exitCode = await runInstallLike(command, args as InstallArgs)
+    exitCode = await runInstallLike(command, args as InstallArgs, ci)
   }
   await yargs(hideBin(process.argv))
     .scriptName('safe-install')
@@ -190,7 +213,7 @@ const main = async (): Promise<number> => {
     .command({ ...installCommand, command: [...installCommand.command, '$0'], handler: handler('install') })
     .command({ ...ciCommand, handler: handler('ci') })
     .command({ ...rebuildCommand, handler: handler('rebuild') })
-    .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs) } })
+    .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs, ci) } })
     .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
     .strict()
     .version(VERSION)
@@ -217,10 +240,11 @@ const asTyped = (message: string): string => {
   return `unknown option${typed.length > 1 ? 's' : ''}: ${typed.join(', ')}`
 }
 
-const reportError = (error: unknown): number => {
+const reportError = (error: unknown, ci: CiContext): number => {
   if (error instanceof SafeInstallError) {
     process.stderr.write(`safe-install: ${stripControlInline(error.message)}\n`)
     if (error.hint !== undefined) process.stderr.write(`  fix: ${error.hint}\n`)
+    process.stderr.write(reportCiFailure(ci, error, exitCodeFor(error.code)))
     return exitCodeFor(error.code)
   }
   const where = (error as Error).stack?.split('\n').slice(0, 4).join('\n') ?? String(error)
@@ -228,7 +252,8 @@ const reportError = (error: unknown): number => {
   return EXIT_INTERNAL
 }
 
-main().then(
+const ci = ciContextOf(process.env, process.cwd())
+main(ci).then(
   (code) => { process.exitCode = code },
-  (error: unknown) => { process.exitCode = reportError(error) },
+  (error: unknown) => { process.exitCode = reportError(error, ci) },
 )

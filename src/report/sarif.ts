@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { Location, Log, ReportingDescriptor, Result } from 'sarif'
 import type { Finding, Report, Severity } from '../types.js'
+import { placeFinding, type FindingPlaces } from './locate.js'
 import { findRule, type RuleDescription } from './rule-catalog.js'
 import { stripControlInline } from './sanitize.js'
 
@@ -9,14 +10,8 @@ export const SARIF_SCHEMA_URL = 'https://json.schemastore.org/sarif-2.1.0.json'
 /** Name of the partialFingerprints entry; bump its suffix if the hashed fields ever change. */
 export const FINGERPRINT_KEY = 'safeInstallFinding/v1'
 
-export interface SarifOptions {
-  /** package.json, relative to the repository root; root-project findings point here. */
-  readonly manifestPath: string
-  /** The lockfile, relative to the repository root; every other finding points here. */
-  readonly lockfilePath: string
-  /** 1-based line of a lockfile location (`node_modules/x`) in the lockfile, when known. */
-  readonly locate: (location: string) => number | undefined
-}
+/** Paths relative to the repository root, as code scanning resolves them (see {@link FindingPlaces}). */
+export type SarifOptions = FindingPlaces
 
 type Level = 'error' | 'warning' | 'note'
 
@@ -79,22 +74,8 @@ const buildRule = (id: string, severity: Severity): ReportingDescriptor => {
 }
 
 const buildLocation = (finding: Finding, opts: SarifOptions): Location => {
-  // An audit finding carries its own place: a script file it quotes, or the lockfile it was read from.
-  const { file, lockfile, line: at } = finding.evidence
-  const where = typeof file === 'string' ? file : lockfile
-  if (typeof where === 'string' && typeof at === 'number' && Number.isInteger(at) && at >= 1) {
-    return { physicalLocation: { artifactLocation: { uri: toUri(where) }, region: { startLine: at } } }
-  }
-  const location = finding.package.location
-  const isRoot = location === ''
-  const line = location === undefined || isRoot ? undefined : opts.locate(location)
-  const startLine = line !== undefined && Number.isInteger(line) && line >= 1 ? line : 1
-  return {
-    physicalLocation: {
-      artifactLocation: { uri: toUri(isRoot ? opts.manifestPath : opts.lockfilePath) },
-      region: { startLine },
-    },
-  }
+  const { file, line } = placeFinding(finding, opts)
+  return { physicalLocation: { artifactLocation: { uri: toUri(file) }, region: { startLine: line ?? 1 } } }
 }
 
 /** Stable across runs and versions, so that re-uploading the same problem updates one alert. */

@@ -13,6 +13,7 @@ export const auditCommand = {
       .option('fail-on', { choices: ['error', 'warning', 'none'] as const, default: 'error' as const, describe: 'exit 1 on findings of this severity or worse' })
       .option('report', { type: 'string', requiresArg: true, describe: 'write the JSON report to this file' })
       .option('sarif', { type: 'string', requiresArg: true, describe: 'write SARIF 2.1.0 to this file' })
+      .option('junit', { type: 'string', requiresArg: true, describe: 'write a JUnit XML test report to this file (one test case per rule)' })
       .option('format', { choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'what to print on stdout' })
       .option('quiet', { type: 'boolean', alias: 'q', default: false, describe: 'print only the summary' })
       .option('verbose', { type: 'boolean', default: false, describe: 'print notes too' })

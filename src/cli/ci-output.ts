@@ -1,0 +1,134 @@
+import { randomBytes } from 'node:crypto'
+import { appendFileSync, statSync } from 'node:fs'
+import { detectCi, type CiDetection } from '../ci/detect.js'
+import { renderAnnotations, type Degraded } from '../ci/github.js'
+import { inertText } from '../ci/markdown.js'
+import { repoPathResolver } from '../ci/repo-path.js'
+import { renderStepSummary, SUMMARY_BUDGET_BYTES } from '../ci/step-summary.js'
+import { fenceUntrusted, formatAnnotation } from '../ci/workflow-command.js'
+import type { SafeInstallError } from '../errors.js'
+import { renderJunit } from '../report/junit.js'
+import type { FindingPlaces } from '../report/locate.js'
+import type { Report, Severity } from '../types.js'
+import type { RepoPath } from './render.js'
+import { writeFileAtomic } from './write-output.js'
+
+/** GitHub refuses a step summary file larger than this. */
+const STEP_SUMMARY_LIMIT = 1024 * 1024
+/** Below this much room we write nothing rather than a stub. */
+const STEP_SUMMARY_MIN = 4096
+
+/** Where this run is and what CI output it owes. */
+export interface CiContext {
+  readonly detection: CiDetection
+  /** GitHub Actions: annotations on, and paths relative to GITHUB_WORKSPACE. */
+  readonly github: boolean
+  readonly stepSummary: string | undefined
+  readonly repoPath: RepoPath
+}
+
+export const ciContextOf = (env: Readonly<Record<string, string | undefined>>, cwd: string): CiContext => {
+  const detection = detectCi(env)
+  const github = detection.kind === 'ci' && detection.provider === 'github-actions'
+  const summary = env['GITHUB_STEP_SUMMARY']
+  return {
+    detection,
+    github,
+    stepSummary: github && summary !== undefined && summary !== '' ? summary : undefined,
+    repoPath: repoPathResolver(cwd, github ? env['GITHUB_WORKSPACE'] : undefined),
+  }
+}
+
+/**
+ * Text for stdout, with its package-controlled lines fenced off from the GitHub runner
+ * (src/ci/workflow-command.ts); unchanged outside GitHub Actions. JSON and SARIF need no fence:
+ * a string in them never starts a line.
+ */
+export const shieldStdout = (ci: CiContext, text: string): string =>
+  ci.github ? fenceUntrusted(text, randomBytes(16).toString('hex')) : text
+
+export interface CiOutputInput {
+  readonly ci: CiContext
+  readonly report: Report
+  readonly places: FindingPlaces
+  readonly degraded: Degraded | undefined
+  /** Why the install failed (exit 3), when it did. */
+  readonly failure?: string
+  /** `--junit <file>`. */
+  readonly junit: string | undefined
+  /** Severities that fail a JUnit case. */
+  readonly failOn: readonly Severity[]
+  /** Heading of the step summary, e.g. `safe-install ci`. */
+  readonly title: string
+  /** Audit: the lockfile reviewed (as the repository names it). */
+  readonly lockfile?: string
+}
+
+/**
+ * Write the JUnit file and append the step summary; return the annotation lines (empty outside
+ * GitHub Actions) for the caller to print, and warnings about CI output that could not be written.
+ */
+export const writeCiOutputs = async (input: CiOutputInput): Promise<{ annotations: string; warnings: string[] }> => {
+  const { ci, report } = input
+  const name = input.ci.detection.kind === 'ci' ? input.ci.detection.name : undefined
+  if (input.junit !== undefined) {
+    await writeFileAtomic(input.junit, renderJunit(report, { failOn: input.failOn, ...(name === undefined ? {} : { properties: { ci: name } }) }))
+  }
+  const warnings: string[] = []
+  if (ci.stepSummary !== undefined) {
+    const room = Math.min(SUMMARY_BUDGET_BYTES, STEP_SUMMARY_LIMIT - sizeOf(ci.stepSummary) - 1024)
+    if (room < STEP_SUMMARY_MIN) {
+      warnings.push(`step summary not written: $GITHUB_STEP_SUMMARY is already near GitHub's 1 MiB limit`)
+    } else {
+      const markdown = renderStepSummary(report, {
+        title: input.title, budgetBytes: room, places: input.places,
+        ...(name === undefined ? {} : { ci: name }),
+        ...(input.degraded === undefined ? {} : { degraded: input.degraded }),
+        ...(input.failure === undefined ? {} : { failure: input.failure }),
+        ...(input.lockfile === undefined ? {} : { lockfile: input.lockfile }),
+      })
+      const failed = appendSummary(ci.stepSummary, markdown)
+      if (failed !== undefined) warnings.push(failed)
+    }
+  }
+  const annotations = ci.github
+    ? renderAnnotations(report, {
+      places: input.places,
+      ...(input.degraded === undefined ? {} : { degraded: input.degraded }),
+      ...(input.failure === undefined ? {} : { failure: input.failure }),
+    })
+    : []
+  return { annotations: annotations.map((line) => `${line}\n`).join(''), warnings }
+}
+
+const sizeOf = (file: string): number => {
+  try {
+    return statSync(file).size
+  } catch {
+    return 0
+  }
+}
+
+/** Append, never overwrite: other steps' tools write to the same file. */
+const appendSummary = (file: string, markdown: string): string | undefined => {
+  try {
+    appendFileSync(file, `${sizeOf(file) > 0 ? '\n' : ''}${markdown}`, { mode: 0o644 })
+    return undefined
+  } catch (error) {
+    return `step summary not written to $GITHUB_STEP_SUMMARY: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`
+  }
+}
+
+/**
+ * A run that stopped with a user-fixable error (bad flag, `--require-isolation` unmet ...): in
+ * GitHub Actions an error annotation and a short step summary, so the failure is visible on the
+ * run page and not only in the log. Returns the annotation line, or '' outside GitHub Actions.
+ */
+export const reportCiFailure = (ci: CiContext, error: SafeInstallError, exitCode: number): string => {
+  if (!ci.github) return ''
+  const title = error.code === 'EISOLATION' ? 'safe-install: namespace sandbox required' : `safe-install failed (exit ${exitCode})`
+  if (ci.stepSummary !== undefined && sizeOf(ci.stepSummary) < STEP_SUMMARY_LIMIT - STEP_SUMMARY_MIN) {
+    appendSummary(ci.stepSummary, [`## ${title}`, '', inertText(error.message, 1000), ...(error.hint === undefined ? [] : ['', `Fix: ${inertText(error.hint, 1000)}`]), ''].join('\n'))
+  }
+  return `${formatAnnotation('error', error.hint === undefined ? error.message : `${error.message}\nFix: ${error.hint}`, { title })}\n`
+}
