@@ -44,11 +44,13 @@ export const loadInstalledPackages = async (options: LoadInstalledOptions): Prom
   } else {
     return { source: 'none', packages: [] }
   }
+  // Sorted by location as package-lock.json is: Arborist's inventory order depends on filesystem
+  // timing, so npm 11 itself writes several versions of one package in no stable order.
+  const nodes = [...tree.inventory.values()]
+    .filter((node) => !(node.isProjectRoot || node.isWorkspace || node.inBundle || (node.isLink && node.target.isWorkspace)))
+    .sort((a, b) => a.location.localeCompare(b.location, 'en'))
   const packages: InstalledPackage[] = []
-  for (const node of tree.inventory.values()) {
-    if (node.isProjectRoot || node.isWorkspace || node.inBundle || (node.isLink && node.target.isWorkspace)) continue
-    packages.push(await describeNode(node, options))
-  }
+  for (const node of nodes) packages.push(await describeNode(node, options))
   return { source, packages }
 }
 
