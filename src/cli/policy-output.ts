@@ -61,6 +61,10 @@ export const renderDiff = (before: string, after: string, name: string): string 
   if (before === after) return ''
   const a = before.split(/\r?\n/)
   const b = after.split(/\r?\n/)
+  if (a.at(-1) === '' && b.at(-1) === '') {
+    a.pop()
+    b.pop()
+  }
   let head = 0
   while (head < a.length && head < b.length && a[head] === b[head]) head += 1
   let tail = 0
