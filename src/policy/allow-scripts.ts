@@ -56,12 +56,12 @@ const versionOf = (key: string): string | null => {
   return at < 0 ? null : key.slice(at + 1)
 }
 
-/** Read allowScripts as npm resolves it: root package.json first, else the `allow-scripts` npm config list. */
+/** Read allowScripts as npm resolves it: root package.json first (a BOM is stripped, as npm does), else the `allow-scripts` npm config list. */
 export const readAllowScripts = async (prefix: string, npmrcList: readonly string[]): Promise<AllowScripts> => {
   const file = join(prefix, 'package.json')
   let pkg: Record<string, unknown>
   try {
-    pkg = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    pkg = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as Record<string, unknown>
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return fromNpmrc(npmrcList)
