@@ -150,3 +150,28 @@ export interface Report {
     readonly findings: { readonly error: number; readonly warning: number; readonly note: number }
   }
 }
+
+/**
+ * An installed package as approvals see it (`policy approve|deny|prune`), with npm 11's identity
+ * rules: keys come from the lockfile's resolved URL (registry), the hosted shortcut (git) or the
+ * resolved path (file), never from the tarball's own package.json.
+ */
+export interface InstalledPackage {
+  readonly location: string
+  /** What `policy approve <name[@range]>` matches: the trusted name and version, else the folder's. */
+  readonly displayName: string | null
+  readonly displayVersion: string | null
+  /** npm's name-only key (`esbuild`, `github:o/r`, `file:...`), null without a trusted identity. */
+  readonly nameKey: string | null
+  /** npm's pinned key (`esbuild@0.25.12`, `github:o/r#sha`, `file:...`), null when the version cannot be trusted. */
+  readonly versionedKey: string | null
+  readonly hasScripts: boolean
+  /** A link or an optional dependency that cannot be installed here: never a candidate for --all or prune. */
+  readonly linkOrInert: boolean
+  /** Has install scripts and no allowScripts entry (or npm config) decides it: what --all picks. */
+  readonly unreviewed: boolean
+  /** The allowScripts keys, of those asked about, that name this package whatever their version. */
+  readonly targetedBy: readonly string[]
+  /** The allowScripts keys, of those asked about, that match it with npm's matcher (versions included). */
+  readonly matchedBy: readonly string[]
+}

@@ -11,6 +11,7 @@ import type { Report, ScriptRun, Severity, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { installCommand } from './commands/install.js'
+import { policyCommand } from './commands/policy.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
 import { toNpmArgs } from './options.js'
@@ -197,6 +198,29 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
   return EXIT_OK
 }
 
+interface PolicyArgs {
+  readonly action: 'approve' | 'deny' | 'prune' | 'import'
+  readonly packages?: string[]
+  readonly all: boolean
+  readonly pin: boolean
+  readonly 'dry-run': boolean
+  readonly json: boolean
+  readonly from?: 'auto' | 'pnpm' | 'bun' | 'yarn' | 'lavamoat'
+}
+
+const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
+  // Loaded here: the policy commands read the installed tree with Arborist.
+  const [{ runPolicy }, { renderPolicyJson, renderPolicyText }] = await Promise.all([import('../policy/run-policy.js'), import('./policy-output.js')])
+  const result = await runPolicy({
+    action: args.action, packages: args.packages ?? [], all: args.all, pin: args.pin, dryRun: args['dry-run'],
+    ...(args.from === undefined ? {} : { from: args.from }),
+    cwd: process.cwd(), env: process.env, execPath: process.execPath,
+  })
+  if (!args.json) for (const warning of result.warnings) process.stderr.write(`safe-install: warning: ${stripControlInline(warning)}\n`)
+  process.stdout.write(args.json ? renderPolicyJson(result) : renderPolicyText(result))
+  return EXIT_OK
+}
+
 const summaryLine = (report: Report): string => {
   const { scriptsRun, findings } = report.summary
   return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
@@ -214,6 +238,7 @@ const main = async (ci: CiContext): Promise<number> => {
     .command({ ...ciCommand, handler: handler('ci') })
     .command({ ...rebuildCommand, handler: handler('rebuild') })
     .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs, ci) } })
+    .command({ ...policyCommand, handler: async (args: unknown) => { exitCode = await runPolicyCommand(args as PolicyArgs) } })
     .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
     .strict()
     .version(VERSION)

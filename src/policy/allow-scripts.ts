@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { SafeInstallError } from '../errors.js'
+import { entriesOf } from './allow-scripts-edit.js'
+import { locateInPackageJson, type PackageJsonText } from './package-json-text.js'
 
 /** npm's allowScripts policy: `spec -> true|false`; `entries: null` when nothing is configured. */
 export interface AllowScripts {
@@ -54,12 +56,12 @@ const versionOf = (key: string): string | null => {
   return at < 0 ? null : key.slice(at + 1)
 }
 
-/** Read allowScripts as npm resolves it: root package.json first, else the `allow-scripts` npm config list. */
+/** Read allowScripts as npm resolves it: root package.json first (a BOM is stripped, as npm does), else the `allow-scripts` npm config list. */
 export const readAllowScripts = async (prefix: string, npmrcList: readonly string[]): Promise<AllowScripts> => {
   const file = join(prefix, 'package.json')
   let pkg: Record<string, unknown>
   try {
-    pkg = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>
+    pkg = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, '')) as Record<string, unknown>
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
       return fromNpmrc(npmrcList)
@@ -77,4 +79,21 @@ const fromNpmrc = (names: readonly string[]): AllowScripts => {
   const clean = names.map((n) => n.trim()).filter((n) => n !== '')
   if (clean.length === 0) return { entries: null, source: 'none', ignored: [] }
   return { entries: Object.fromEntries(clean.map((n) => [n, true])), source: '.npmrc', ignored: [] }
+}
+
+/**
+ * The allowScripts entries of a parsed package.json in file order, every value checked to be a
+ * boolean (npm's rule), failing at `file:line:col` with the JSON path of the bad entry.
+ */
+export const readAllowEntries = (doc: PackageJsonText): Array<[string, boolean]> => {
+  const raw = entriesOf(doc)
+  if (raw === null) return []
+  const value = doc.value['allowScripts']
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    validateAllowScripts(value, locateInPackageJson(doc, ['allowScripts']))
+  }
+  return raw.map(([key, entry]) => {
+    if (typeof entry !== 'boolean') validateAllowScripts({ [key]: entry }, locateInPackageJson(doc, ['allowScripts', { key }]))
+    return [key, entry as boolean]
+  })
 }

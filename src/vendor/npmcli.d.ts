@@ -117,6 +117,8 @@ declare module '@npmcli/arborist/lib/script-allowed.js' {
     isScriptAllowed: (node: ArboristNode, policy: Readonly<Record<string, boolean>> | null) => boolean | null
     matches: (node: ArboristNode, key: string, failClosed: boolean) => boolean
     getTrustedRegistryIdentity: (node: ArboristNode) => { name: string; version: string | null } | null
+    resolvedSourceSpecs: (node: ArboristNode) => string[]
+    trustedDisplay: (node: ArboristNode) => { name: string | null; version: string | null }
   }
   export default scriptAllowed
 }
@@ -134,12 +136,22 @@ declare module '@npmcli/arborist/lib/unreviewed-scripts.js' {
 }
 
 
+declare module '@npmcli/arborist/lib/install-scripts.js' {
+  import type { ArboristNode } from '@npmcli/arborist'
+  /** The install-time scripts npm would run for the node (node-gyp rebuild included), `{}` when none. */
+  const getInstallScripts: (node: ArboristNode) => Promise<Record<string, string>>
+  export default getInstallScripts
+}
+
 declare module 'hosted-git-info' {
   interface HostedGitInfo {
     readonly type: string
     readonly domain: string
     readonly user: string
     readonly project: string
+    readonly committish: string | null
+    ssh(options?: { noCommittish?: boolean }): string
+    shortcut(options?: { noCommittish?: boolean }): string
   }
   const hostedGitInfo: { fromUrl(url: string): HostedGitInfo | undefined }
   export default hostedGitInfo

@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { validateAllowScripts } from '../../../src/policy/allow-scripts.js'
+import { readAllowScripts, validateAllowScripts } from '../../../src/policy/allow-scripts.js'
 import { decideScript } from '../../../src/policy/decide.js'
 import type { PackageRecord } from '../../../src/types.js'
 
@@ -15,6 +18,18 @@ describe('validateAllowScripts', () => {
   it('rejects non-boolean values with a message naming the entry', () => {
     expect(() => validateAllowScripts({ esbuild: 'yes' }, '/p/package.json')).toThrow(/allowScripts\["esbuild"\] must be true or false/)
     expect(() => validateAllowScripts(['esbuild'], '/p/package.json')).toThrow(/must be an object/)
+  })
+})
+
+describe('readAllowScripts', () => {
+  it('reads a package.json that starts with a BOM, as npm does', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'si-allow-'))
+    try {
+      await writeFile(join(dir, 'package.json'), '\uFEFF{"allowScripts": {"esbuild": true}}\n')
+      expect((await readAllowScripts(dir, [])).entries).toEqual({ esbuild: true })
+    } finally {
+      await rm(dir, { recursive: true, force: true })
+    }
   })
 })
 
