@@ -116,8 +116,10 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   })
   const pins = pinChecker(policy, config.flat)
   const handle = async (request: HookRequest): Promise<number> => {
-    const pkg = await pins.apply(identify(request, arb, allow, prefix), request, (finding) => extraFindings.push(finding))
-    const outcome = await executeHook(request, pkg, { context, policy, unreviewedMode })
+    const { pkg, changed } = await pins.apply(identify(request, arb, allow, prefix), request, (finding) => extraFindings.push(finding))
+    const outcome = changed
+      ? refused(request, 'its install code changed since it was approved (script-changed): not run until it is reviewed and approved again')
+      : await executeHook(request, pkg, { context, policy, unreviewedMode })
     const run: ScriptRun = { pkg, outcome, startedAt: Date.now() - outcome.durationMs }
     runs.push(run)
     options.onHook?.(run)
@@ -214,11 +216,12 @@ const runCommand = async (
 /**
  * Content pins (src/policy/pin-check.ts) applied to a hook's package before it is decided: an
  * unreviewed package whose install code matches another version's pin runs as approved; a package
- * whose code no longer matches its pins is unreviewed, whatever allowScripts says. Checked once
- * per package folder; the finding is reported once.
+ * whose code no longer matches its pins is unreviewed, whatever allowScripts says, and is not run
+ * at all (a changed approved script is how a hijacked release strikes). Checked once per package
+ * folder; the finding is reported once.
  */
 const pinChecker = (policy: Policy, flat: Readonly<Record<string, unknown>>): {
-  apply: (pkg: PackageRecord, request: HookRequest, report: (finding: Finding) => void) => Promise<PackageRecord>
+  apply: (pkg: PackageRecord, request: HookRequest, report: (finding: Finding) => void) => Promise<{ pkg: PackageRecord; changed: boolean }>
 } => {
   const checked = new Map<string, Promise<PinVerdict>>()
   const cache = typeof flat['cache'] === 'string' ? flat['cache'] : undefined
@@ -229,20 +232,20 @@ const pinChecker = (policy: Policy, flat: Readonly<Record<string, unknown>>): {
   }
   return {
     apply: async (pkg, request, report) => {
-      if (pkg.isRoot || pkg.source === 'workspace' || pkg.approval === 'denied' || pkg.inBundle || pinsFor(policy, pkg.name).length === 0) return pkg
+      if (pkg.isRoot || pkg.source === 'workspace' || pkg.approval === 'denied' || pkg.inBundle || pinsFor(policy, pkg.name).length === 0) return { pkg, changed: false }
       const { checkPins, pinFinding } = await import('./policy/pin-check.js')
       const event = request.env['npm_lifecycle_event'] ?? 'unknown'
       let verdict = checked.get(request.cwd)
       if (verdict === undefined) {
         verdict = checkPins(policy, pkg, request.cwd, { readApproved })
         checked.set(request.cwd, verdict)
-        const finding = pinFinding(await verdict, pkg, event, pkg.approval === 'approved')
+        const finding = pinFinding(await verdict, pkg, event)
         if (finding !== undefined && ((await verdict).kind === 'changed' || pkg.approval === 'unreviewed')) report(finding)
       }
       const result = await verdict
-      if (result.kind === 'carried' && pkg.approval === 'unreviewed') return { ...pkg, approval: 'approved', approvedBy: `pin of ${result.key}` }
-      if (result.kind === 'changed') return { ...pkg, approval: 'unreviewed', approvedBy: null }
-      return pkg
+      if (result.kind === 'carried' && pkg.approval === 'unreviewed') return { pkg: { ...pkg, approval: 'approved', approvedBy: `pin of ${result.key}` }, changed: false }
+      if (result.kind === 'changed') return { pkg: { ...pkg, approval: 'unreviewed', approvedBy: null }, changed: true }
+      return { pkg, changed: false }
     },
   }
 }
@@ -261,6 +264,12 @@ const preflightUnreviewed = async (
   }
   return pending.length > 0
 }
+
+const refused = (request: HookRequest, reason: string): ScriptOutcome => ({
+  event: request.env['npm_lifecycle_event'] ?? 'unknown',
+  command: request.args[0] === '-c' ? request.args.slice(1).join(' ') : request.args.join(' '),
+  outcome: 'blocked', exitCode: null, durationMs: 0, reason,
+})
 
 const executeHook = async (
   request: HookRequest,

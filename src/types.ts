@@ -166,6 +166,8 @@ export interface InstalledPackage {
   /** npm's pinned key (`esbuild@0.25.12`, `github:o/r#sha`, `file:...`), null when the version cannot be trusted. */
   readonly versionedKey: string | null
   readonly hasScripts: boolean
+  /** The lockfile's integrity of the installed tarball, when it has one. */
+  readonly integrity: string | null
   /** A link or an optional dependency that cannot be installed here: never a candidate for --all or prune. */
   readonly linkOrInert: boolean
   /** Has install scripts and no allowScripts entry (or npm config) decides it: what --all picks. */

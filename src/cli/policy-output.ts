@@ -1,3 +1,4 @@
+import { structuredPatch } from 'diff'
 import type { AllowChange } from '../policy/allow-scripts-plan.js'
 import type { PolicyResult } from '../policy/run-policy.js'
 import { stripControlInline } from '../report/sanitize.js'
@@ -30,11 +31,19 @@ export const renderPolicyText = (result: PolicyResult): string => {
     for (const item of result.unmapped) lines.push(`  ${stripControlInline(item.from)}: ${stripControlInline(item.reason)}`)
   }
   if (result.tree === 'lockfile') lines.push('(no node_modules: installed versions read from package-lock.json)')
+  for (const pin of result.pins?.pins ?? []) {
+    lines.push(pin.skipped !== undefined ? `not pinned ${stripControlInline(pin.key)}: ${pin.skipped}`
+      : pin.unchanged ? `pin of ${stripControlInline(pin.key)} unchanged` : `pinned ${stripControlInline(pin.key)}: its install code is ${pin.pin.slice(0, 19)}…`)
+  }
   if (result.dryRun && result.after !== result.before) lines.push(renderDiff(result.before, result.after, 'package.json'))
   const count = `${result.changes.length} change${result.changes.length === 1 ? '' : 's'}`
   if (result.after === result.before) lines.push(`safe-install: nothing to change; ${result.file} unchanged`)
   else if (result.dryRun) lines.push(`safe-install: --dry-run: ${count} not written to ${result.file}`)
   else lines.push(`safe-install: wrote ${count} to ${result.file}`)
+  const newPins = (result.pins?.pins ?? []).filter((pin) => !pin.unchanged && pin.skipped === undefined).length
+  if (newPins > 0 && result.pins !== undefined) {
+    lines.push(`safe-install: ${result.dryRun ? '--dry-run: would record' : 'recorded'} ${newPins} content pin${newPins === 1 ? '' : 's'} in ${result.pins.file}: the same install code in a later version keeps the approval, changed code is stopped with a diff`)
+  }
   return `${lines.join('\n')}\n`
 }
 
@@ -50,60 +59,14 @@ export const renderPolicyJson = (result: PolicyResult): string =>
     unmapped: result.unmapped,
     kept: result.kept.map(({ decision, entry }) => ({ entry, name: decision.name, from: decision.from })),
     ...(result.action === 'import' ? { imported: result.imported } : {}),
+    ...(result.pins === undefined ? {} : { pins: result.pins }),
     ...(result.dryRun ? { diff: renderDiff(result.before, result.after, 'package.json') } : {}),
   }, null, 2)}\n`
 
-/**
- * A unified diff of package.json before and after (one hunk around the changed lines, two lines of
- * context). The middle is compared line by line (longest common subsequence): package.json is small.
- */
+/** A unified diff of package.json before and after (jsdiff, two lines of context), control characters stripped. */
 export const renderDiff = (before: string, after: string, name: string): string => {
   if (before === after) return ''
-  const a = before.split(/\r?\n/)
-  const b = after.split(/\r?\n/)
-  if (a.at(-1) === '' && b.at(-1) === '') {
-    a.pop()
-    b.pop()
-  }
-  let head = 0
-  while (head < a.length && head < b.length && a[head] === b[head]) head += 1
-  let tail = 0
-  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail += 1
-  const from = Math.max(0, head - 2)
-  const aEnd = Math.min(a.length, a.length - tail + 2)
-  const bEnd = Math.min(b.length, b.length - tail + 2)
-  const body = [
-    ...a.slice(from, head).map((line) => ` ${line}`),
-    ...diffLines(a.slice(head, a.length - tail), b.slice(head, b.length - tail)),
-    ...a.slice(a.length - tail, aEnd).map((line) => ` ${line}`),
-  ]
-  return [`--- ${name}`, `+++ ${name}`, `@@ -${from + 1},${aEnd - from} +${from + 1},${bEnd - from} @@`, ...body].map(stripControlInline).join('\n')
-}
-
-const diffLines = (a: readonly string[], b: readonly string[]): string[] => {
-  if (a.length * b.length > 1_000_000) return [...a.map((line) => `-${line}`), ...b.map((line) => `+${line}`)]
-  const common = Array.from({ length: a.length + 1 }, () => new Array<number>(b.length + 1).fill(0))
-  for (let i = a.length - 1; i >= 0; i -= 1) {
-    for (let j = b.length - 1; j >= 0; j -= 1) {
-      const row = common[i] ?? []
-      row[j] = a[i] === b[j] ? (common[i + 1]?.[j + 1] ?? 0) + 1 : Math.max(common[i + 1]?.[j] ?? 0, row[j + 1] ?? 0)
-    }
-  }
-  const out: string[] = []
-  let i = 0
-  let j = 0
-  while (i < a.length || j < b.length) {
-    if (i < a.length && j < b.length && a[i] === b[j]) {
-      out.push(` ${a[i] ?? ''}`)
-      i += 1
-      j += 1
-    } else if (i < a.length && (j >= b.length || (common[i + 1]?.[j] ?? 0) >= (common[i]?.[j + 1] ?? 0))) {
-      out.push(`-${a[i] ?? ''}`)
-      i += 1
-    } else {
-      out.push(`+${b[j] ?? ''}`)
-      j += 1
-    }
-  }
-  return out
+  const patch = structuredPatch(name, name, before.replace(/\r\n/g, '\n'), after.replace(/\r\n/g, '\n'), undefined, undefined, { context: 2 })
+  return [`--- ${name}`, `+++ ${name}`, ...patch.hunks.flatMap((hunk) => [`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines])]
+    .map(stripControlInline).join('\n')
 }

@@ -78,7 +78,7 @@ export const pinContent = async (dir: string, integrity?: string): Promise<{ pin
 const label = (pkg: PackageRecord): string => `${pkg.name}${pkg.version === '' ? '' : `@${pkg.version}`}`
 
 /** The report's finding for a verdict worth saying, on the package and hook. */
-export const pinFinding = (verdict: PinVerdict, pkg: PackageRecord, event: string, approvedBefore: boolean): Finding | undefined => {
+export const pinFinding = (verdict: PinVerdict, pkg: PackageRecord, event: string): Finding | undefined => {
   const where = { name: pkg.name, version: pkg.version, location: pkg.location }
   switch (verdict.kind) {
     case 'carried':
@@ -89,8 +89,8 @@ export const pinFinding = (verdict: PinVerdict, pkg: PackageRecord, event: strin
       }
     case 'changed':
       return {
-        rule: 'script-changed', severity: 'error', action: approvedBefore ? 'blocked' : 'reported', package: where, event,
-        message: `${label(pkg)}: its install code differs from what was approved as ${verdict.key}, so it is treated as unreviewed: ${verdict.lines.slice(0, 3).join('; ')}${verdict.lines.length > 3 ? `; and ${verdict.lines.length - 3} more` : ''}. Read the change, then approve again with safe-install policy approve ${pkg.name}.`,
+        rule: 'script-changed', severity: 'error', action: 'blocked', package: where, event,
+        message: `${label(pkg)}: its install code differs from what was approved as ${verdict.key}, so it was not run: ${verdict.lines.slice(0, 3).join('; ')}${verdict.lines.length > 3 ? `; and ${verdict.lines.length - 3} more` : ''}. Read the change, then approve again with safe-install policy approve ${pkg.name}.`,
         evidence: { pinnedBy: verdict.key, changes: [...verdict.lines], ...(verdict.diff === '' ? {} : { diff: verdict.diff }), fix: `safe-install policy approve ${pkg.name}` },
       }
     case 'match':

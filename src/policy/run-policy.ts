@@ -10,6 +10,7 @@ import { planImport, type ImportPlan } from './import/plan-import.js'
 import { IMPORT_TOOLS, readImportFindings } from './import/read-sources.js'
 import type { ImportTool, UnmappedDecision } from './import/types.js'
 import { parsePackageJsonText, type PackageJsonText } from './package-json-text.js'
+import { planPins, writePins, type RecordedPin } from './record-pins.js'
 import { writePackageJson } from './write-package-json.js'
 
 export type PolicyAction = 'approve' | 'deny' | 'prune' | 'import'
@@ -41,6 +42,8 @@ export interface PolicyResult {
   readonly imported: readonly ImportTool[]
   readonly before: string
   readonly after: string
+  /** `approve`: the content pins recorded in safe-install.policy.json (src/policy/record-pins.ts). */
+  readonly pins: { readonly file: string; readonly pins: readonly RecordedPin[] } | undefined
 }
 
 /**
@@ -60,14 +63,16 @@ export const runPolicy = async (options: PolicyOptions): Promise<PolicyResult> =
   const tree = await loadInstalledPackages({ path: config.prefix, flat: config.flat, policy: policy.entries, keys: entries.map(([key]) => key) })
   const plan = await planFor(options, { prefix: config.prefix, doc, entries, tree })
   const after = plan.changes.length === 0 ? text : editAllowScripts(doc, plan.next)
+  const pins = options.action === 'approve' ? await planPins(config.prefix, plan.next, tree.packages, { specs: options.packages, all: options.all }) : undefined
   if (after !== text) {
     verifyEdit(doc, after, plan.next)
     if (!options.dryRun) await writePackageJson(file, after, text)
   }
+  if (pins !== undefined && !options.dryRun) await writePins(pins)
   return {
     action: options.action, file, dryRun: options.dryRun, written: after !== text && !options.dryRun, tree: tree.source,
     changes: plan.changes, warnings: plan.warnings, unmapped: plan.unmapped, kept: plan.kept, imported: plan.imported,
-    before: text, after,
+    before: text, after, pins: pins === undefined ? undefined : { file: pins.file, pins: pins.pins },
   }
 }
 

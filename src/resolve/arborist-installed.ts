@@ -65,6 +65,7 @@ const describeNode = async (node: ArboristNode, options: LoadInstalledOptions): 
     nameKey: nameKeyFor(node),
     versionedKey: versionedKeyFor(node),
     hasScripts,
+    integrity: node.integrity,
     linkOrInert,
     unreviewed: !linkOrInert && hasScripts && isScriptAllowed(node, options.policy) === null,
     targetedBy: options.keys.filter((key) => targets(node, key)),

