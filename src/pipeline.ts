@@ -281,7 +281,7 @@ const executeHook = async (
   const decision = decideScript(pkg, state.unreviewedMode)
   switch (decision.kind) {
     case 'run': {
-      const grant = grantFor(state.policy, pkg.name, pkg.version)
+      const grant = grantFor(state.policy, pkg)
       const timeoutMs = (grant.timeoutSec ?? state.policy.timeoutSec) * 1000
       return runHook({ pkg, event, command, cwd: request.cwd, lifecycleEnv: request.env }, grant, state.context, timeoutMs)
     }

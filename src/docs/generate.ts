@@ -26,12 +26,14 @@ interface SchemaNode {
   readonly description?: string
   readonly type?: string
   readonly enum?: readonly unknown[]
+  readonly anyOf?: readonly SchemaNode[]
   readonly items?: SchemaNode
   readonly properties?: Readonly<Record<string, SchemaNode>>
   readonly additionalProperties?: SchemaNode | boolean
 }
 
 const typeOf = (node: SchemaNode): string => {
+  if (node.anyOf !== undefined) return node.anyOf.map(typeOf).join(' or ')
   if (node.enum !== undefined) return node.enum.map((v) => `\`${JSON.stringify(v)}\``).join(' \\| ')
   if (node.type === 'array' && node.items !== undefined) return `array of ${typeOf(node.items)}`
   return node.type ?? 'object'
@@ -65,6 +67,12 @@ export const policyDocs = (schema: SchemaNode): string => [
   '| field | type | meaning |',
   '| --- | --- | --- |',
   ...rows(schema, ''),
+  '',
+  '`extends` layers are merged in order, the file itself last: `network.allow` and `env.pass` add up,',
+  '`unreviewed` and `timeoutSec` take the last value set, and a `packages` entry replaces an earlier',
+  'one of the same key, so your file can narrow a preset\'s entry. The `known-packages` preset',
+  '([known-packages.md](known-packages.md)) grants only to registry packages that `allowScripts`',
+  'approves, within the versions each entry was written for.',
   '',
   'In this version `env`, `timeoutSec`, `unreviewed` and `network` (by the egress proxy) are enforced;',
   '`write` is enforced by the namespace sandbox (Linux with bubblewrap). `pin` is validated but not',

@@ -3,18 +3,9 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { Ajv, type ErrorObject } from 'ajv'
 import { SafeInstallError } from '../errors.js'
-import type { PackageGrant, PinnedContent, Policy } from './policy.js'
-
-const POLICIES_DIR = new URL('../../policies/', import.meta.url)
-
-interface PolicyFile {
-  extends?: 'default' | 'strict'
-  unreviewed?: 'sandbox' | 'skip' | 'fail'
-  timeoutSec?: number
-  network?: { allow?: string[] }
-  env?: { pass?: string[] }
-  packages?: Record<string, { network?: string[]; write?: string[]; env?: string[]; timeoutSec?: number; pin?: string; pinned?: PinnedContent }>
-}
+import { mergeLayers, policyFileLayer, type PolicyFile } from './layers.js'
+import type { Policy } from './policy.js'
+import { POLICIES_DIR, presetsOf, readPreset } from './presets.js'
 
 const describe = (error: ErrorObject): string => {
   const where = error.instancePath === '' ? '(top level)' : error.instancePath.slice(1).replace(/\//g, '.')
@@ -27,48 +18,34 @@ const describe = (error: ErrorObject): string => {
   return `${where}: ${error.message ?? 'invalid'}`
 }
 
+/**
+ * The error to show of several (`extends` may be a name or a list, so a bad value fails both
+ * branches): the deepest in the file (`extends.1` rather than `extends`), and at equal depth one
+ * that is not merely "wrong type" for the other branch (`must NOT have duplicate items`).
+ */
+const mostSpecific = (errors: readonly ErrorObject[]): ErrorObject | undefined => {
+  const score = (e: ErrorObject): number => e.instancePath.split('/').length * 2 + (e.keyword === 'type' || e.keyword === 'enum' ? 0 : 1)
+  return errors.filter((e) => e.keyword !== 'anyOf')
+    .reduce<ErrorObject | undefined>((best, e) => (best === undefined || score(e) > score(best) ? e : best), undefined)
+}
+
 const validatePolicyFile = (value: unknown, file: string): PolicyFile => {
   const schema = JSON.parse(readFileSync(new URL('policy.schema.json', POLICIES_DIR), 'utf8')) as object
   const ajv = new Ajv({ allErrors: false, strict: false })
   const validate = ajv.compile<PolicyFile>(schema)
   if (!validate(value)) {
-    const first = validate.errors?.[0]
+    const first = mostSpecific(validate.errors ?? [])
     throw new SafeInstallError('EPOLICY', `${file}: ${first === undefined ? 'invalid policy' : describe(first)}`,
       'fix that field (the schema is policies/policy.schema.json in the safe-install package)')
   }
   return value
 }
 
-const readPreset = (name: 'default' | 'strict'): PolicyFile =>
-  JSON.parse(readFileSync(new URL(`${name}.json`, POLICIES_DIR), 'utf8')) as PolicyFile
-
-const toGrant = (g: NonNullable<PolicyFile['packages']>[string]): PackageGrant => ({
-  network: g.network ?? [],
-  write: g.write ?? [],
-  env: g.env ?? [],
-  ...(g.timeoutSec === undefined ? {} : { timeoutSec: g.timeoutSec }),
-  ...(g.pin === undefined ? {} : { pin: g.pin }),
-  ...(g.pinned === undefined ? {} : { pinned: g.pinned }),
-})
-
-const merge = (preset: PolicyFile, own: PolicyFile, source: string): Policy => {
-  const unreviewed = own.unreviewed ?? preset.unreviewed
-  const packages: Record<string, PackageGrant> = {}
-  for (const [key, grant] of Object.entries({ ...preset.packages, ...own.packages })) packages[key] = toGrant(grant)
-  return {
-    source,
-    ...(unreviewed === undefined ? {} : { unreviewed }),
-    timeoutSec: own.timeoutSec ?? preset.timeoutSec ?? 600,
-    network: [...(preset.network?.allow ?? []), ...(own.network?.allow ?? [])],
-    envPass: [...(preset.env?.pass ?? []), ...(own.env?.pass ?? [])],
-    packages,
-  }
-}
-
 /**
  * Load the policy: `--policy <file>` (must exist), else ./safe-install.policy.json when present,
- * else the built-in `default` preset. Fails closed: a named or present file that does not parse
- * or validate stops the run (exit 2) naming the field.
+ * else the built-in `default` preset. The file is merged over the presets it `extends`, in order.
+ * Fails closed: a named or present file that does not parse or validate stops the run (exit 2)
+ * naming the field.
  */
 export const loadPolicy = async (options: { readonly explicit?: string; readonly prefix: string }): Promise<Policy> => {
   const file = options.explicit ?? join(options.prefix, 'safe-install.policy.json')
@@ -77,7 +54,7 @@ export const loadPolicy = async (options: { readonly explicit?: string; readonly
     text = await readFile(file, 'utf8')
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT' && options.explicit === undefined) {
-      return merge(readPreset('default'), {}, 'preset:default')
+      return mergeLayers([readPreset('default')], 'preset:default')
     }
     throw new SafeInstallError('EPOLICY', `${file}: cannot read policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       'check the --policy path')
@@ -89,5 +66,5 @@ export const loadPolicy = async (options: { readonly explicit?: string; readonly
     throw new SafeInstallError('EPOLICY', `${file}: not valid JSON (${(error as Error).message})`, 'fix the JSON syntax')
   }
   const own = validatePolicyFile(parsed, file)
-  return merge(readPreset(own.extends ?? 'default'), own, file)
+  return mergeLayers([...presetsOf(own).map(readPreset), policyFileLayer(own, { kind: 'policy' })], file)
 }
