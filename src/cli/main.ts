@@ -8,6 +8,7 @@ import { stripControlInline } from '../report/sanitize.js'
 import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
+import { doctorCommand } from './commands/doctor.js'
 import { installCommand } from './commands/install.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { toNpmArgs } from './options.js'
@@ -153,6 +154,25 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
   return EXIT_OK
 }
 
+interface DoctorArgs {
+  readonly format: 'text' | 'json'
+  readonly 'require-isolation': boolean
+  readonly verbose: boolean
+  readonly color?: boolean
+}
+
+const runDoctorCommand = async (args: DoctorArgs): Promise<number> => {
+  // Loaded here, not at start-up, like audit: other commands do not pay for it.
+  const [{ runDoctor }, { renderDoctorJson, renderDoctorText }] = await Promise.all([import('../doctor/run-doctor.js'), import('../doctor/render.js')])
+  const result = await runDoctor({ env: process.env, cwd: process.cwd(), execPath: process.execPath, version: VERSION })
+  process.stdout.write(args.format === 'json' ? renderDoctorJson(result) : renderDoctorText(result, { color: useColor(args.color), verbose: args.verbose }))
+  const strict = result.sandbox.requireIsolation
+  if (args['require-isolation'] && !strict.wouldPass) {
+    throw new SafeInstallError('EISOLATION', strict.reason ?? 'the namespace sandbox could not be set up', strict.fix ?? undefined)
+  }
+  return EXIT_OK
+}
+
 const summaryLine = (report: Report): string => {
   const { scriptsRun, findings } = report.summary
   return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
@@ -170,6 +190,7 @@ const main = async (): Promise<number> => {
     .command({ ...ciCommand, handler: handler('ci') })
     .command({ ...rebuildCommand, handler: handler('rebuild') })
     .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs) } })
+    .command({ ...doctorCommand, handler: async (args: unknown) => { exitCode = await runDoctorCommand(args as DoctorArgs) } })
     .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
     .strict()
     .version(VERSION)
