@@ -44,7 +44,7 @@ export const diagnoseBwrap = (input: DoctorInput): DoctorCheck => {
       ? { reason, fix: [`sudo chmod u-s ${binary.path}   # user namespaces work here, so bubblewrap needs no setuid`] }
       : { reason, fix: [...explain(namespaceBlockers(input.facts, binary.path), { reason: '', fix: [] }).fix, `then: sudo chmod u-s ${binary.path}`] })
   }
-  if (!usernsOk && input.userns.kind === 'failed') {
+  if (input.userns.kind === 'failed') {
     return check('bwrap', 'degraded', detail, explain(namespaceBlockers(input.facts, binary.path), { reason: capture.reason, fix: [capture.fix] }))
   }
   return check('bwrap', 'degraded', detail, { reason: capture.reason, fix: [capture.fix] })
