@@ -10,6 +10,7 @@ import { renderSarif } from '../report/sarif.js'
 import type { Report, ScriptRun, Severity, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
+import { doctorCommand } from './commands/doctor.js'
 import { installCommand } from './commands/install.js'
 import { policyCommand } from './commands/policy.js'
 import { rebuildCommand } from './commands/rebuild.js'
@@ -221,6 +222,25 @@ const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
   return EXIT_OK
 }
 
+interface DoctorArgs {
+  readonly format: 'text' | 'json'
+  readonly 'require-isolation': boolean
+  readonly verbose: boolean
+  readonly color?: boolean
+}
+
+const runDoctorCommand = async (args: DoctorArgs): Promise<number> => {
+  // Loaded here, not at start-up, like audit: other commands do not pay for it.
+  const [{ runDoctor }, { renderDoctorJson, renderDoctorText }] = await Promise.all([import('../doctor/run-doctor.js'), import('../doctor/render.js')])
+  const result = await runDoctor({ env: process.env, cwd: process.cwd(), execPath: process.execPath, version: VERSION })
+  process.stdout.write(args.format === 'json' ? renderDoctorJson(result) : renderDoctorText(result, { color: useColor(args.color), verbose: args.verbose }))
+  const strict = result.sandbox.requireIsolation
+  if (args['require-isolation'] && !strict.wouldPass) {
+    throw new SafeInstallError('EISOLATION', strict.reason ?? 'the namespace sandbox could not be set up', strict.fix ?? undefined)
+  }
+  return EXIT_OK
+}
+
 const summaryLine = (report: Report): string => {
   const { scriptsRun, findings } = report.summary
   return `safe-install: ${report.command}: ${scriptsRun} scripts run, ${findings.error} errors, ${findings.warning} warnings\n`
@@ -239,6 +259,7 @@ const main = async (ci: CiContext): Promise<number> => {
     .command({ ...rebuildCommand, handler: handler('rebuild') })
     .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs, ci) } })
     .command({ ...policyCommand, handler: async (args: unknown) => { exitCode = await runPolicyCommand(args as PolicyArgs) } })
+    .command({ ...doctorCommand, handler: async (args: unknown) => { exitCode = await runDoctorCommand(args as DoctorArgs) } })
     .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
     .strict()
     .version(VERSION)

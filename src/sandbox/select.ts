@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { SafeInstallError } from '../errors.js'
 import type { IsolationInfo } from '../types.js'
-import { probeBwrap, probeStrace, probeUnshare, type CaptureProbe } from './backends/probe.js'
+import { probeBwrap, probeStrace, probeUnshare, type BackendProbe, type CaptureProbe, type TracerProbe, type UnshareProbe } from './backends/probe.js'
 import { TRACED_SYSCALLS } from '../trace/collector.js'
 import { homeCredentialPaths, SANDBOX_EXEC } from './backends/seatbelt.js'
 import type { HookBackend, HookTracer } from './hook-runner.js'
@@ -31,6 +31,18 @@ export interface SelectedBackend {
   readonly degraded?: { readonly reason: string; readonly fix: string }
 }
 
+/**
+ * The probes selection runs: the real ones by default; `safe-install doctor` passes the results it
+ * already has, so what it reports is what this code selects from the same probe results.
+ */
+export interface SelectionProbes {
+  readonly bwrap: (env: Readonly<Record<string, string | undefined>>) => Promise<BackendProbe>
+  readonly unshare: (env: Readonly<Record<string, string | undefined>>, scratch: string) => Promise<UnshareProbe>
+  readonly strace: (env: Readonly<Record<string, string | undefined>>) => Promise<TracerProbe>
+}
+
+const REAL_PROBES: SelectionProbes = { bwrap: probeBwrap, unshare: probeUnshare, strace: probeStrace }
+
 const NONE: IsolationInfo = { backend: 'none', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
 /** Seatbelt confines files and network, but reports claim no more than the v1 layers it is built on (experimental). */
 const SEATBELT: IsolationInfo = { backend: 'sandbox-exec', network: 'proxy-env', filesystem: 'decoy-home', pid: 'process-group', tracer: 'none' }
@@ -48,11 +60,11 @@ export const selectBackend = async (options: {
   readonly npmConfigFiles: readonly string[]
   readonly nodeGypDevdir: string | undefined
   readonly requireIsolation: boolean
-}): Promise<SelectedBackend> => {
+}, probes: SelectionProbes = REAL_PROBES): Promise<SelectedBackend> => {
   if (process.platform === 'darwin' && options.env['SAFE_INSTALL_SEATBELT'] === '1' && existsSync(SANDBOX_EXEC) && !options.requireIsolation) {
     return seatbelt(options)
   }
-  const found = await probeLauncher(options.env)
+  const found = await probeLauncher(options.env, probes)
   if (found.kind === 'unavailable') {
     if (options.requireIsolation) {
       throw new SafeInstallError('EISOLATION', `the namespace sandbox could not be set up: ${found.reason}`, found.fix)
@@ -66,7 +78,7 @@ export const selectBackend = async (options: {
     }
   }
   const { launcher, capture } = found
-  const tracer = await probeStrace(options.env)
+  const tracer = await probes.strace(options.env)
   const entries = await readdir(options.prefix).catch(() => [])
   // A home that does not exist (service accounts: /nonexistent) has nothing to hide, and no mount point.
   const home = options.env['HOME'] ?? safeHome()
@@ -113,14 +125,14 @@ export const straceArgv = (strace: string, seccomp: boolean): string[] => [
 type Launcher = Extract<HookBackend, { kind: 'namespace' }>['launcher']
 
 /** bubblewrap when it works, else util-linux unshare; each probed once per run. */
-const probeLauncher = async (env: Readonly<Record<string, string | undefined>>): Promise<
+const probeLauncher = async (env: Readonly<Record<string, string | undefined>>, probes: SelectionProbes): Promise<
   | { readonly kind: 'found'; readonly launcher: Launcher; readonly capture: CaptureProbe }
   | { readonly kind: 'unavailable'; readonly reason: string; readonly fix: string }
 > => {
-  const bwrap = await probeBwrap(env)
+  const bwrap = await probes.bwrap(env)
   if (bwrap.kind === 'bwrap') return { kind: 'found', launcher: { kind: 'bwrap', bwrap: bwrap.bwrap }, capture: bwrap.capture }
   const scratch = await mkdtemp(join(tmpdir(), 'safe-install-probe-'))
-  const fallback = await probeUnshare(env, scratch).finally(() => rm(scratch, { recursive: true, force: true }))
+  const fallback = await probes.unshare(env, scratch).finally(() => rm(scratch, { recursive: true, force: true }))
   if (fallback.kind === 'unshare') {
     return { kind: 'found', launcher: { kind: 'unshare', unshare: fallback.unshare, nsUnshare: NS_UNSHARE }, capture: { kind: 'available', unshare: fallback.unshare } }
   }

@@ -17,6 +17,12 @@ export const findOnPath = (name: string, path: string | undefined): string | und
 
 /** Explain a bwrap failure the way a user can act on it. */
 export const diagnoseBwrapFailure = (stderr: string): { reason: string; fix: string } => {
+  if (/ENOSPC|No space left on device|max_\S*namespaces exceeded/i.test(stderr)) {
+    return {
+      reason: `user namespaces are disabled or used up (user.max_user_namespaces is 0, or the nesting limit was reached: ${stderr.trim().split('\n')[0] ?? ''})`,
+      fix: 'allow them: sudo sysctl -w user.max_user_namespaces=15000 (run `safe-install doctor` for this machine\'s details)',
+    }
+  }
   if (/uid map|user namespace|unprivileged/i.test(stderr) || /No permissions to create new namespace/i.test(stderr)) {
     return {
       reason: `unprivileged user namespaces are disabled (${stderr.trim().split('\n')[0] ?? ''})`,
