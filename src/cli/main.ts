@@ -19,6 +19,7 @@ import { toNpmArgs } from './options.js'
 import { auditPlaces, installPlaces, renderFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
+import { saveLastReport } from '../policy/last-report.js'
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 const SELF_BIN = fileURLToPath(new URL('../../bin/safe-install.js', import.meta.url))
@@ -100,6 +101,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
       : {}),
   })
   const { report, failure, prefix } = result
+  await saveLastReport(prefix, renderJson(report), writeFileAtomic)
   const places = await installPlaces(prefix, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, renderSarif(report, places))
@@ -200,7 +202,9 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
 }
 
 interface PolicyArgs {
-  readonly action: 'approve' | 'deny' | 'prune' | 'import'
+  readonly action: 'ls' | 'approve' | 'deny' | 'prune' | 'import'
+  readonly report?: string
+  readonly policy?: string
   readonly packages?: string[]
   readonly all: boolean
   readonly pin: boolean
@@ -211,6 +215,19 @@ interface PolicyArgs {
 
 const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
   // Loaded here: the policy commands read the installed tree with Arborist.
+  if (args.action === 'ls') {
+    if ((args.packages ?? []).length > 0 || args.all) throw new SafeInstallError('EUSAGE', 'policy ls takes no package names and no --all', 'safe-install policy ls')
+    const [{ listPolicy }, { renderListingJson, renderListingText }] = await Promise.all([import('../policy/list-policy.js'), import('./policy-output.js')])
+    const listing = await listPolicy({
+      cwd: process.cwd(), env: process.env, execPath: process.execPath,
+      ...(args.report === undefined ? {} : { reportFile: args.report }), ...(args.policy === undefined ? {} : { policyFile: args.policy }),
+    })
+    process.stdout.write(args.json ? renderListingJson(listing) : renderListingText(listing))
+    return EXIT_OK
+  }
+  if (args.report !== undefined || args.policy !== undefined) {
+    throw new SafeInstallError('EUSAGE', '--report and --policy apply to `policy ls` only', 'safe-install policy ls --report report.json')
+  }
   const [{ runPolicy }, { renderPolicyJson, renderPolicyText }] = await Promise.all([import('../policy/run-policy.js'), import('./policy-output.js')])
   const result = await runPolicy({
     action: args.action, packages: args.packages ?? [], all: args.all, pin: args.pin, dryRun: args['dry-run'],

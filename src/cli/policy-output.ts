@@ -1,4 +1,5 @@
 import { structuredPatch } from 'diff'
+import type { LastRun, ListedPackage, PolicyListing } from '../policy/list-policy.js'
 import type { AllowChange } from '../policy/allow-scripts-plan.js'
 import type { PolicyResult } from '../policy/run-policy.js'
 import { stripControlInline } from '../report/sanitize.js'
@@ -70,3 +71,48 @@ export const renderDiff = (before: string, after: string, name: string): string 
   return [`--- ${name}`, `+++ ${name}`, ...patch.hunks.flatMap((hunk) => [`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines])]
     .map(stripControlInline).join('\n')
 }
+
+const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
+
+const PIN_WORDS: Readonly<Record<ListedPackage['pin'], string>> = {
+  unpinned: 'not pinned',
+  match: 'pinned',
+  carried: 'same install code as a pinned version',
+  changed: 'install code CHANGED since approval',
+}
+
+const lastRunLine = (run: LastRun | undefined, hasReport: boolean): string => {
+  if (run === undefined) return hasReport ? 'last run: not run by the last safe-install run' : 'last run: no report yet (safe-install install writes one)'
+  const scripts = run.scripts.map((s) => `${s.event} ${s.outcome}${s.durationMs > 0 ? ` ${seconds(s.durationMs)}` : ''}`).join(', ')
+  const hosts = run.egress.length === 0 ? 'no network' : `network: ${[...new Set(run.egress.map((e) => `${e.host}:${e.port} ${e.decision}`))].slice(0, 5).join(', ')}`
+  const findings = run.findings.length === 0 ? 'no findings' : `findings: ${run.findings.slice(0, 4).map((f) => `${f.rule} (${f.severity})`).join(', ')}${run.findings.length > 4 ? `, and ${run.findings.length - 4} more` : ''}`
+  return `last run: ${scripts} · ${hosts} · ${findings}`
+}
+
+/** `policy ls` as a person reads it: one block per package, then what to do next. */
+export const renderListingText = (listing: PolicyListing): string => {
+  const clean = stripControlInline
+  const lines = [
+    `safe-install policy ls: ${listing.packages.length} installed package${listing.packages.length === 1 ? '' : 's'} with install scripts in ${clean(listing.prefix)}`
+    + ` (read from ${listing.tree}; policy ${clean(listing.policySource)}${listing.report === undefined ? '' : `; last run: ${listing.report.command} ${listing.report.startedAt}`})`,
+  ]
+  for (const pkg of listing.packages) {
+    const by = pkg.entries.length === 0 ? '' : ` by ${pkg.entries.map((e) => `"${clean(e)}"`).join(', ')}`
+    const used = pkg.requiredBy.length === 0 || (pkg.requiredBy.length === 1 && pkg.requiredBy[0] === '.') ? '' : ` · needed by ${pkg.requiredBy.map(clean).join(', ')}`
+    lines.push('', `  ${clean(pkg.name)}@${clean(pkg.version)}  ${pkg.approval}${by} · ${PIN_WORDS[pkg.pin]}${pkg.pinKey === undefined || pkg.pin === 'match' ? '' : ` (${clean(pkg.pinKey)})`}${used}`)
+    for (const [event, command] of Object.entries(pkg.scripts)) lines.push(`      ${event}: ${clean(command)}`)
+    for (const change of pkg.changes ?? []) lines.push(`      changed: ${clean(change)}`)
+    lines.push(`      ${pkg.approval === 'denied' && pkg.lastRun === undefined ? 'denied: never run' : clean(lastRunLine(pkg.lastRun, listing.report !== undefined))}`)
+  }
+  const pending = listing.packages.filter((p) => p.approval === 'unreviewed' || p.pin === 'changed').map((p) => clean(p.name))
+  const unpinned = listing.packages.filter((p) => p.approval === 'approved' && p.pin === 'unpinned').map((p) => clean(p.name))
+  lines.push('')
+  if (pending.length > 0) {
+    lines.push(`${pending.length} to review: safe-install policy review ${[...new Set(pending)].join(' ')}`,
+      `  then approve (and pin) with safe-install policy approve <name>, or deny with safe-install policy deny <name>`)
+  } else lines.push('Nothing waits for review.')
+  if (unpinned.length > 0) lines.push(`${unpinned.length} approved without a content pin: safe-install policy approve ${[...new Set(unpinned)].join(' ')} pins what they run now`)
+  return `${lines.join('\n')}\n`
+}
+
+export const renderListingJson = (listing: PolicyListing): string => `${JSON.stringify({ command: 'policy ls', ...listing }, null, 2)}\n`
