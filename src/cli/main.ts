@@ -19,6 +19,7 @@ import { toNpmArgs } from './options.js'
 import { auditPlaces, installPlaces, renderFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
+import type { ReviewDecision } from './policy-output.js'
 import { saveLastReport } from '../policy/last-report.js'
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
@@ -202,7 +203,8 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
 }
 
 interface PolicyArgs {
-  readonly action: 'ls' | 'approve' | 'deny' | 'prune' | 'import'
+  readonly action: 'ls' | 'review' | 'approve' | 'deny' | 'prune' | 'import'
+  readonly yes: boolean
   readonly report?: string
   readonly policy?: string
   readonly packages?: string[]
@@ -225,8 +227,9 @@ const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
     process.stdout.write(args.json ? renderListingJson(listing) : renderListingText(listing))
     return EXIT_OK
   }
-  if (args.report !== undefined || args.policy !== undefined) {
-    throw new SafeInstallError('EUSAGE', '--report and --policy apply to `policy ls` only', 'safe-install policy ls --report report.json')
+  if (args.action === 'review') return runPolicyReview(args)
+  if (args.report !== undefined || args.policy !== undefined || args.yes) {
+    throw new SafeInstallError('EUSAGE', '--report and --policy apply to `policy ls` and `policy review`, --yes to `policy review`', 'safe-install policy review --yes')
   }
   const [{ runPolicy }, { renderPolicyJson, renderPolicyText }] = await Promise.all([import('../policy/run-policy.js'), import('./policy-output.js')])
   const result = await runPolicy({
@@ -236,6 +239,57 @@ const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
   })
   if (!args.json) for (const warning of result.warnings) process.stderr.write(`safe-install: warning: ${stripControlInline(warning)}\n`)
   process.stdout.write(args.json ? renderPolicyJson(result) : renderPolicyText(result))
+  return EXIT_OK
+}
+
+/**
+ * `policy review`: the pending scripts run in a disposable copy (src/policy/review.ts), then a
+ * decision per package: asked on a terminal, `--yes` approves the clean ones, otherwise nothing is
+ * decided. Approvals and denials are written by the same code as `policy approve|deny`.
+ */
+const runPolicyReview = async (args: PolicyArgs): Promise<number> => {
+  if (args.all || args.policy !== undefined) throw new SafeInstallError('EUSAGE', 'policy review takes package names (default: every pending one), not --all or --policy', 'safe-install policy review esbuild')
+  const [{ runReview }, { runPipeline }, output, { runPolicy }] = await Promise.all([
+    import('../policy/review.js'), import('../pipeline.js'), import('./policy-output.js'), import('../policy/run-policy.js'),
+  ])
+  const control = new RunControl()
+  const review = await runReview({
+    cwd: process.cwd(), env: process.env, execPath: process.execPath, packages: args.packages ?? [],
+    run: (options) => runPipeline({ ...options, npmArgs: [], env: process.env, execPath: process.execPath, selfBin: SELF_BIN, version: VERSION, control }),
+  })
+  if (args.report !== undefined && review.report !== undefined) await writeFileAtomic(args.report, renderJson(review.report))
+  if (!args.json) process.stdout.write(output.renderReviewText(review))
+  const decisions: ReviewDecision[] = []
+  const ask = !args.yes && !args.json && process.stdin.isTTY && process.stdout.isTTY
+  const prompt = ask ? (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout }) : undefined
+  try {
+    for (const pkg of review.packages) {
+      if (args.yes) {
+        decisions.push(pkg.clean
+          ? { name: pkg.name, decision: 'approved', reason: 'its scripts did nothing the rules flag (--yes)' }
+          : { name: pkg.name, decision: 'skipped', reason: 'findings or a failed script: left for a person (--yes approves clean packages only)' })
+        continue
+      }
+      if (prompt === undefined) {
+        decisions.push({ name: pkg.name, decision: 'skipped', reason: 'no terminal to ask: pass --yes, or approve/deny it with safe-install policy approve|deny' })
+        continue
+      }
+      const answer = (await prompt.question(`${stripControlInline(pkg.name)}@${stripControlInline(pkg.version)}: [a]pprove and pin, [d]eny, [s]kip? `)).trim().toLowerCase()
+      decisions.push(answer.startsWith('a') ? { name: pkg.name, decision: 'approved', reason: 'approved after review' }
+        : answer.startsWith('d') ? { name: pkg.name, decision: 'denied', reason: 'denied after review' }
+          : { name: pkg.name, decision: 'skipped', reason: 'skipped' })
+    }
+  } finally {
+    prompt?.close()
+  }
+  for (const [decision, action] of [['approved', 'approve'], ['denied', 'deny']] as const) {
+    const names = decisions.filter((d) => d.decision === decision).map((d) => d.name)
+    if (names.length === 0) continue
+    const result = await runPolicy({ action, packages: names, all: false, pin: args.pin, dryRun: args['dry-run'], cwd: process.cwd(), env: process.env, execPath: process.execPath })
+    if (!args.json) process.stdout.write(output.renderPolicyText(result))
+  }
+  if (args.json) process.stdout.write(output.renderReviewJson(review, decisions))
+  else for (const d of decisions.filter((x) => x.decision === 'skipped')) process.stdout.write(`skipped ${stripControlInline(d.name)}: ${d.reason}\n`)
   return EXIT_OK
 }
 

@@ -1,5 +1,6 @@
 import { structuredPatch } from 'diff'
 import type { LastRun, ListedPackage, PolicyListing } from '../policy/list-policy.js'
+import type { ReviewedPackage, ReviewResult } from '../policy/review.js'
 import type { AllowChange } from '../policy/allow-scripts-plan.js'
 import type { PolicyResult } from '../policy/run-policy.js'
 import { stripControlInline } from '../report/sanitize.js'
@@ -116,3 +117,39 @@ export const renderListingText = (listing: PolicyListing): string => {
 }
 
 export const renderListingJson = (listing: PolicyListing): string => `${JSON.stringify({ command: 'policy ls', ...listing }, null, 2)}\n`
+
+const WHY: Readonly<Record<ReviewedPackage['why'], string>> = {
+  unreviewed: 'not reviewed yet',
+  changed: 'install code changed since approval',
+  asked: 'asked for',
+}
+
+/** What each reviewed package tried, in the strictest sandbox, as a person reads it before deciding. */
+export const renderReviewText = (review: ReviewResult): string => {
+  const clean = stripControlInline
+  if (review.packages.length === 0) return 'safe-install policy review: nothing waits for review (safe-install policy ls lists every package with install scripts)\n'
+  const iso = review.isolation
+  const lines = [`safe-install policy review: ran ${review.packages.length} package${review.packages.length === 1 ? '\'s' : 's\''} install scripts in a disposable copy`
+    + (iso === undefined ? '' : ` (${iso.backend}, network ${iso.network}, tracer ${iso.tracer}; no grants, copy deleted)`)]
+  for (const pkg of review.packages) {
+    lines.push('', `${clean(pkg.name)}@${clean(pkg.version)} (${WHY[pkg.why]})`)
+    for (const s of pkg.scripts) lines.push(`  ${s.event}: ${clean(s.command)} → ${s.outcome}${s.exitCode !== null && s.exitCode !== 0 ? ` (exit ${s.exitCode})` : ''} ${seconds(s.durationMs)}`)
+    if (pkg.scripts.length === 0) lines.push('  no script ran')
+    const hosts = [...new Set(pkg.egress.map((e) => `${e.protocol} ${e.host}${e.port > 0 ? `:${e.port}` : ''} (${e.decision})`))]
+    lines.push(`  network: ${hosts.length === 0 ? 'nothing asked' : hosts.slice(0, 8).map(clean).join(', ') + (hosts.length > 8 ? `, and ${hosts.length - 8} more` : '')}`)
+    if (pkg.findings.length === 0) lines.push('  tried nothing the rules flag')
+    for (const f of pkg.findings.slice(0, 10)) lines.push(`  ${f.severity} ${f.rule}: ${clean(f.message)}`)
+    if (pkg.findings.length > 10) lines.push(`  … and ${pkg.findings.length - 10} more findings (--json shows all)`)
+    lines.push(`  → ${pkg.clean ? 'clean' : 'needs a closer look'}: safe-install policy approve ${clean(pkg.name)}  |  safe-install policy deny ${clean(pkg.name)}`)
+  }
+  return `${lines.join('\n')}\n`
+}
+
+export const renderReviewJson = (review: ReviewResult, decisions: readonly ReviewDecision[]): string =>
+  `${JSON.stringify({ command: 'policy review', prefix: review.prefix, isolation: review.isolation, packages: review.packages, decisions }, null, 2)}\n`
+
+export interface ReviewDecision {
+  readonly name: string
+  readonly decision: 'approved' | 'denied' | 'skipped'
+  readonly reason: string
+}
