@@ -94,6 +94,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     backend: selected.backend,
     egress: {
       grants: policy.network,
+      mode: options.mode,
       upstream: upstreamProxy(config),
       secrets: secretNeedles(session.canaries, config.secretValues, options.env),
       denied: await compromisedHosts(options.env),

@@ -19,7 +19,8 @@ export type NormalizedHost =
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'invalid'; readonly reason: string }
 
-export type DenyCategory = Exclude<AddressCategory, 'public'> | 'not-granted' | 'invalid'
+/** `indicator`: an indicator of compromise of the malicious-package index, refused whatever the grants or mode say. */
+export type DenyCategory = Exclude<AddressCategory, 'public'> | 'not-granted' | 'indicator' | 'invalid'
 
 export type EgressDecision =
   | {

@@ -1,0 +1,95 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { PKG, TOKEN, cleanup, openConnect, proxyRequest, roundTrip, startEcho, startOrigin, startProxy } from './proxy-helpers.js'
+
+afterEach(cleanup)
+
+/** Names resolve to the loopback origin, as a trusted learning environment's DNS would to a real host. */
+const toLoopback = async (): Promise<readonly string[]> => ['127.0.0.1']
+
+describe('egress proxy in report mode (--mode report): allowed but logged', () => {
+  it('lets a host that is only missing a grant through, and records it as egress-unexpected with the grant to add', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ mode: 'report', resolve: toLoopback })
+    const res = await proxyRequest(h.address, { url: `http://cdn.example.test:${origin.port}/asset.bin` })
+    await h.proxy.close()
+    expect(res).toMatchObject({ status: 200, body: 'hello GET /asset.bin' })
+    expect(h.events).toEqual([expect.objectContaining({ host: 'cdn.example.test', port: origin.port, decision: 'allowed' })])
+    const reason = "host cdn.example.test is not in this package's network grants"
+    expect(h.findings).toEqual([{
+      rule: 'egress-unexpected', severity: 'error', action: 'reported', package: PKG, event: 'postinstall',
+      message: `postinstall of evil-pkg@1.0.0 reached cdn.example.test:${origin.port}, which enforce mode would refuse (${reason}); report mode let it through.`,
+      evidence: {
+        host: 'cdn.example.test', port: origin.port, protocol: 'http', method: 'GET', path: '/asset.bin', reason,
+        fix: `if the package needs it, grant it in safe-install.policy.json: "packages": { "evil-pkg": { "network": ["cdn.example.test:${origin.port}"] } }`,
+      },
+    }])
+  })
+
+  it('opens a CONNECT tunnel to a host granted on another port only, and records it', async () => {
+    const echo = await startEcho()
+    const h = await startProxy({ mode: 'report', grants: ['cdn.example.test:443'], resolve: toLoopback })
+    const tunnel = await openConnect(h.address, `cdn.example.test:${echo.port}`)
+    expect(tunnel.status).toBe(200)
+    expect(await roundTrip(tunnel.socket, 'learn me')).toBe('learn me')
+    tunnel.socket.end()
+    await h.proxy.close()
+    expect(h.findings).toEqual([expect.objectContaining({
+      rule: 'egress-unexpected', evidence: expect.objectContaining({ host: 'cdn.example.test', port: echo.port, reason: `host cdn.example.test is granted only on port 443, not ${echo.port}` }),
+    })])
+  })
+
+  it('grants nothing by itself: the same request in enforce mode (the default) is refused', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ resolve: toLoopback })
+    const res = await proxyRequest(h.address, { url: `http://cdn.example.test:${origin.port}/asset.bin` })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(origin.requests).toEqual([])
+    expect(h.findings).toEqual([expect.objectContaining({ rule: 'egress-blocked', evidence: expect.objectContaining({ category: 'not-granted' }) })])
+  })
+
+  it.each([
+    ['a loopback address', (port: number) => `http://127.0.0.1:${port}/x`, 'egress-blocked', 'loopback'],
+    ['a private address', () => 'http://10.1.2.3/x', 'egress-blocked', 'private'],
+    ['a loopback name', (port: number) => `http://localhost:${port}/x`, 'egress-blocked', 'loopback'],
+    ['the metadata endpoint', () => 'http://169.254.169.254/latest/meta-data/', 'metadata-endpoint', undefined],
+  ] as const)('still refuses %s', async (_label, url, rule, category) => {
+    const origin = await startOrigin()
+    const h = await startProxy({ mode: 'report', resolve: toLoopback })
+    const res = await proxyRequest(h.address, { url: url(origin.port) })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(origin.requests).toEqual([])
+    expect(h.findings).toEqual([expect.objectContaining({ rule, ...(category === undefined ? {} : { evidence: expect.objectContaining({ category }) }) })])
+  })
+
+  it('still refuses an indicator of compromise, with no grant suggested', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ mode: 'report', resolve: toLoopback, denied: new Map([['exfil.example.test', 'MAL-2025-9']]) })
+    const res = await proxyRequest(h.address, { url: `http://a.exfil.example.test:${origin.port}/x` })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(origin.requests).toEqual([])
+    expect(h.findings).toHaveLength(1)
+    expect(h.findings[0]).toMatchObject({ rule: 'egress-blocked', evidence: { category: 'indicator' } })
+    expect(h.findings[0]?.evidence).not.toHaveProperty('fix')
+  })
+
+  it('still refuses a name that resolves to the metadata endpoint, and records no egress-unexpected', async () => {
+    const h = await startProxy({ mode: 'report', resolve: async () => ['169.254.169.254'] })
+    const res = await proxyRequest(h.address, { url: 'http://rebind.example.test/x' })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(h.findings.map((f) => f.rule)).toEqual(['metadata-endpoint'])
+  })
+
+  it('still refuses a request carrying a secret, and records no egress-unexpected', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ mode: 'report', resolve: toLoopback })
+    const res = await proxyRequest(h.address, { url: `http://cdn.example.test:${origin.port}/?t=${TOKEN}` })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(origin.requests).toEqual([])
+    expect(h.findings.map((f) => f.rule)).toEqual(['secret-exfiltration'])
+  })
+})
