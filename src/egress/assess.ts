@@ -38,15 +38,15 @@ const decideSafely = (ctx: ProxyContext, target: { host: string; port: number })
 }
 
 /**
- * Report mode lets through what only a missing grant refuses, as if the host were granted by that
- * exact name or address (so a name resolving to a metadata address is still refused when dialled).
+ * Report mode lets through what only a missing grant refuses: a public address, or a name that
+ * must then resolve to public addresses only, as under a wildcard grant (checked when dialled).
  * Every other denial (metadata, loopback, private, indicator of compromise, invalid) stands.
  */
 const inMode = (ctx: ProxyContext, decision: EgressDecision): { decision: EgressDecision; unexpected: { reason: string } | null } => {
   if (ctx.mode !== 'report' || decision.kind !== 'deny' || decision.category !== 'not-granted') return { decision, unexpected: null }
   const target = normalizeHost(decision.host).kind === 'address' ? 'address' as const : 'name' as const
   return {
-    decision: { kind: 'allow', rule: '(report mode)', host: decision.host, via: 'exact', target },
+    decision: { kind: 'allow', rule: '--mode report', host: decision.host, via: 'report', target },
     unexpected: { reason: decision.reason },
   }
 }

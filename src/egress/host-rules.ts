@@ -29,7 +29,8 @@ export type EgressDecision =
     readonly rule: string
     /** Canonical host: lowercase ASCII name, dotted quad, or compressed IPv6 without brackets. */
     readonly host: string
-    readonly via: 'exact' | 'wildcard'
+    /** `report`: granted by nothing, let through by --mode report; like a wildcard, it never reaches a non-public address. */
+    readonly via: 'exact' | 'wildcard' | 'report'
     readonly target: 'name' | 'address'
   }
   | { readonly kind: 'deny'; readonly reason: string; readonly category: DenyCategory; readonly host: string }
