@@ -10,6 +10,7 @@ import type { Report, ScriptRun, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { installCommand } from './commands/install.js'
+import { policyLearnCommand, runPolicyLearn, type PolicyLearnArgs } from './commands/policy-learn.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { toNpmArgs } from './options.js'
 import { renderFor, sarifFor, sarifForAudit, type OutputFormat } from './render.js'
@@ -192,6 +193,19 @@ const main = async (): Promise<number> => {
     .command({ ...rebuildCommand, handler: handler('rebuild') })
     .command({ ...auditCommand, handler: async (args: unknown) => { exitCode = await runAuditCommand(args as AuditArgs) } })
     .command({ ...dbCommand, handler: async (args: unknown) => { exitCode = await runDbImport(args as { source: string; out?: string }) } })
+    .command({
+      command: 'policy',
+      describe: 'grants of safe-install.policy.json',
+      builder: (y) => y.command({
+        ...policyLearnCommand,
+        handler: async (args: unknown) => {
+          const outcome = await runPolicyLearn(args as PolicyLearnArgs, { cwd: process.cwd(), env: process.env })
+          process.stdout.write(outcome.stdout)
+          exitCode = outcome.exitCode
+        },
+      }).demandCommand(1, 'name a policy action: learn'),
+      handler: () => undefined,
+    })
     .strict()
     .version(VERSION)
     .help()
