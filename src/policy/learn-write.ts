@@ -60,9 +60,18 @@ const formsOf = (absolute: string, tilde: string | null, projectDir: string): st
   ...(under(absolute, projectDir) ? [`<project>${absolute.slice(projectDir.length)}`] : []),
 ]
 
+/** A `**` before the last segment: the pattern names a file or directory that may be anywhere. */
+const floating = (pattern: string): boolean => pattern.split('/').slice(0, -1).includes('**')
+
+/**
+ * The catalogue entry a grant of the directory would open, if any. Entries that may match anywhere
+ * count only when writing there matters (persistence, tamper, credentials changed by a write), not
+ * files that are only read (`/**` + `/lib/node_modules/npm/npmrc` must not refuse every `lib`).
+ */
 const sensitiveTarget = (forms: readonly string[], rules: PathRules): string | undefined => {
   for (const { entry } of rules.entries) {
-    const pattern = entry.patterns.find((p) => forms.some((form) => grantReaches(p, form)))
+    const readOnly = entry.kind === 'credential' && entry.access === 'read'
+    const pattern = entry.patterns.find((p) => !(readOnly && floating(p)) && forms.some((form) => grantReaches(p, form)))
     if (pattern !== undefined) return `${entry.description} (${pattern})`
   }
   return undefined

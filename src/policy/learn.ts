@@ -91,7 +91,8 @@ interface Draft {
   network: string[]
   write: string[]
   timeoutSec?: number
-  readonly because: string[]
+  /** `<field> <value> (<why>)`, one per finding that asked; only those of kept entries are shown. */
+  readonly because: Array<{ readonly field: 'network' | 'write' | 'timeoutSec'; readonly value: string; readonly line: string }>
 }
 
 export const learnGrants = (input: LearnInput): LearnResult => {
@@ -124,7 +125,8 @@ export const learnGrants = (input: LearnInput): LearnResult => {
   const add = (f: Finding, field: 'network' | 'write', value: string): void => {
     const draft = draftOf(f)
     if (!draft[field].includes(value)) draft[field].push(value)
-    draft.because.push(`${field} ${value} (${f.rule}${f.event === undefined ? '' : `, ${f.event}`})`)
+    const line = `${field} ${value} (${f.rule}${f.event === undefined ? '' : `, ${f.event}`})`
+    if (!draft.because.some((b) => b.line === line)) draft.because.push({ field, value, line })
     mark(f, 'allowed')
   }
   const granted = (f: Finding) => grantFor(policy, f.package.name, f.package.version)
@@ -205,13 +207,17 @@ export const learnGrants = (input: LearnInput): LearnResult => {
   }
 }
 
-const finish = (draft: Draft): LearntGrant => ({
-  key: draft.key,
-  network: minimalHosts(draft.network),
-  write: draft.write.filter((dir) => !draft.write.some((other) => other !== dir && writeCovered(dir, [other]))),
-  ...(draft.timeoutSec === undefined ? {} : { timeoutSec: draft.timeoutSec }),
-  because: draft.because,
-})
+const finish = (draft: Draft): LearntGrant => {
+  const network = minimalHosts(draft.network)
+  const write = draft.write.filter((dir) => !draft.write.some((other) => other !== dir && writeCovered(dir, [other])))
+  const kept = (b: Draft['because'][number]): boolean =>
+    b.field === 'network' ? network.includes(b.value) : b.field === 'write' ? write.includes(b.value) : b.value === String(draft.timeoutSec)
+  return {
+    key: draft.key, network, write,
+    ...(draft.timeoutSec === undefined ? {} : { timeoutSec: draft.timeoutSec }),
+    because: draft.because.filter(kept).map((b) => b.line),
+  }
+}
 
 /** A hook that ran out of time: twice as long as it ran, capped at LEARN_TIMEOUT_CAP_SEC. */
 const learnTimeout = (
@@ -228,7 +234,7 @@ const learnTimeout = (
   const draft = ctx.draft()
   if ((draft.timeoutSec ?? 0) >= wanted) return
   draft.timeoutSec = wanted
-  draft.because.push(`timeoutSec ${wanted} (script-timeout${f.event === undefined ? '' : `, ${f.event}`}: killed after ${(ranMs / 1000).toFixed(1)} s)`)
+  draft.because.push({ field: 'timeoutSec', value: String(wanted), line: `timeoutSec ${wanted} (script-timeout${f.event === undefined ? '' : `, ${f.event}`}: killed after ${(ranMs / 1000).toFixed(1)} s)` })
 }
 
 const contextNotes = (report: Report, ignored: number): string[] => [

@@ -130,6 +130,10 @@ describe('policy learn: write grants', () => {
     expect(result.grants[0]?.write).toEqual(['/opt/toolcache/v1/bin', '/var/cache/cdn-pkg'])
   })
 
+  it('grants an ordinary lib directory (a file that is only read elsewhere, such as npm\'s npmrc, is no reason to refuse)', () => {
+    expect(learn([wrote('/opt/toolchain/lib/libtool.so')]).grants[0]?.write).toEqual(['/opt/toolchain/lib'])
+  })
+
   it('keeps only the outer directory when one write is under another', () => {
     expect(learn([wrote('/opt/toolcache/v1/bin/tool'), wrote('/opt/toolcache/v1/x.json')]).grants[0]?.write).toEqual(['/opt/toolcache/v1'])
   })
@@ -150,6 +154,7 @@ describe('policy learn: write grants', () => {
     ['a kernel interface', '/proc/1/oom_score_adj'],
     ['global node_modules (persistence)', '/usr/lib/node_modules/cdn-pkg/index.js'],
     ['git hooks', '/srv/repo/.git/hooks/pre-commit'],
+    ['a git directory (its config is persistence)', '/srv/repo/.git/FETCH_HEAD'],
     ['CI workflows', '/srv/repo/.github/workflows/ci.yml'],
     ['the ssh directory in the decoy home', `${DECOY}/.ssh/known/x`],
     ['a parent of systemd units', `${DECOY}/.config/x.conf`],
