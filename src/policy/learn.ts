@@ -11,9 +11,10 @@
  */
 import type { PathRules } from '../trace/path-rules.js'
 import type { Finding, Report } from '../types.js'
-import { minimalHosts, networkCovered, proposeNetwork } from './learn-network.js'
+import { networkCovered, proposeNetwork } from './learn-network.js'
+import { finishDraft, num, startLearning, text, type Learning } from './learn-state.js'
 import { proposeWrite, writeCovered } from './learn-write.js'
-import { grantFor, type Policy } from './policy.js'
+import type { Policy } from './policy.js'
 
 export interface LearnInput {
   readonly report: Report
@@ -73,67 +74,14 @@ const VIOLATIONS: Readonly<Record<string, string>> = {
   'metadata-endpoint': 'cloud metadata endpoints are never reachable from install scripts',
 }
 
-const text = (value: unknown): string | undefined => (typeof value === 'string' && value !== '' ? value : undefined)
-const num = (value: unknown): number | undefined => (typeof value === 'number' && Number.isFinite(value) ? value : undefined)
-
-/** What a finding is about, for one line of output. */
-const subjectOf = (f: Finding): string => {
-  const e = f.evidence
-  const host = text(e['host']) ?? text(e['address'])
-  if (host !== undefined) return num(e['port']) === undefined ? host : `${host}:${String(num(e['port']))}`
-  return text(e['path']) ?? text(e['url']) ?? text(e['command']) ?? text(e['name']) ?? f.rule
-}
-
-interface Draft {
-  readonly key: string
-  readonly name: string
-  readonly version: string
-  network: string[]
-  write: string[]
-  timeoutSec?: number
-  /** `<field> <value> (<why>)`, one per finding that asked; only those of kept entries are shown. */
-  readonly because: Array<{ readonly field: 'network' | 'write' | 'timeoutSec'; readonly value: string; readonly line: string }>
-}
-
 export const learnGrants = (input: LearnInput): LearnResult => {
-  const { report, policy } = input
-  const drafts = new Map<string, Draft>()
-  const notGranted: NotGranted[] = []
-  const violators = new Set<string>()
+  const s = startLearning(input)
   const failures: Finding[] = []
-  /** Hooks with a refused connection or write: `allowed` once a grant (learnt or present) covers one. */
-  const hooks = new Map<string, 'allowed' | 'refused'>()
-  const hookOf = (f: Finding): string => `${f.package.name}@${f.package.version} ${f.event ?? ''}`
-  const mark = (f: Finding, state: 'allowed' | 'refused'): void => {
-    if (hooks.get(hookOf(f)) !== 'allowed') hooks.set(hookOf(f), state)
-  }
   let ignored = 0
-  const exfiltrated = new Set(report.findings.filter((f) => f.rule === 'secret-exfiltration').map((f) => text(f.evidence['host'])))
-
-  const keyOf = (f: Finding): string => (input.pinVersion && f.package.version !== '' ? `${f.package.name}@${f.package.version}` : f.package.name)
-  const id = (f: Finding): string => `${f.package.name}${f.package.version === '' ? '' : `@${f.package.version}`}`
-  const refuse = (f: Finding, kind: NotGranted['kind'], reason: string): void => {
-    if (kind === 'violation') violators.add(keyOf(f))
-    notGranted.push({ package: id(f), ...(f.event === undefined ? {} : { event: f.event }), rule: f.rule, subject: subjectOf(f), kind, reason })
-  }
-  const draftOf = (f: Finding): Draft => {
-    const key = keyOf(f)
-    const draft = drafts.get(key) ?? { key, name: f.package.name, version: f.package.version, network: [], write: [], because: [] }
-    drafts.set(key, draft)
-    return draft
-  }
-  const add = (f: Finding, field: 'network' | 'write', value: string): void => {
-    const draft = draftOf(f)
-    if (!draft[field].includes(value)) draft[field].push(value)
-    const line = `${field} ${value} (${f.rule}${f.event === undefined ? '' : `, ${f.event}`})`
-    if (!draft.because.some((b) => b.line === line)) draft.because.push({ field, value, line })
-    mark(f, 'allowed')
-  }
-  const granted = (f: Finding) => grantFor(policy, f.package.name, f.package.version)
-
-  for (const f of report.findings) {
+  const exfiltrated = new Set(input.report.findings.filter((f) => f.rule === 'secret-exfiltration').map((f) => text(f.evidence['host'])))
+  for (const f of input.report.findings) {
     if (f.rule === 'script-timeout') {
-      learnTimeout(f, { policy, draft: () => draftOf(f), granted: granted(f), refuse: (reason) => refuse(f, 'unresolved', reason) })
+      learnTimeout(f, s)
       continue
     }
     if (f.severity !== 'error') {
@@ -142,99 +90,100 @@ export const learnGrants = (input: LearnInput): LearnResult => {
     }
     const violation = VIOLATIONS[f.rule]
     if (violation !== undefined) {
-      refuse(f, 'violation', violation)
+      s.refuse(f, 'violation', violation)
       continue
     }
     switch (f.rule) {
       case 'egress-unexpected':
-      case 'egress-blocked': {
-        const host = text(f.evidence['host'])
-        const port = num(f.evidence['port'])
-        if (host === undefined || port === undefined || f.event === undefined) {
-          refuse(f, 'unresolved', "npm's own fetch while resolving dependencies, not an install script: if the dependency is legitimate, add its host to network.allow by hand")
-          break
-        }
-        if (networkCovered({ host, port }, [...policy.network, ...granted(f).network])) {
-          mark(f, 'allowed')
-          break
-        }
-        mark(f, 'refused')
-        if (exfiltrated.has(host)) {
-          refuse(f, 'violation', `${host} was sent a secret in the same run`)
-          break
-        }
-        const category = text(f.evidence['category'])
-        const reason = text(f.evidence['reason'])
-        const proposal = proposeNetwork({ host, port, ...(category === undefined ? {} : { category }), ...(reason === undefined ? {} : { reason }) }, input.denied)
-        if (proposal.kind === 'grant') add(f, 'network', proposal.grant)
-        else refuse(f, proposal.violation ? 'violation' : 'unresolved', proposal.reason)
+      case 'egress-blocked':
+        learnNetwork(f, s, exfiltrated)
         break
-      }
-      case 'write-outside-package': {
-        const path = text(f.evidence['path'])
-        const proposal = path === undefined ? { kind: 'refuse' as const, reason: 'the finding names no path' } : proposeWrite(path, input.projectDir, input.pathRules)
-        if (proposal.kind === 'refuse') refuse(f, 'unresolved', proposal.reason)
-        else if (!writeCovered(proposal.grant, granted(f).write)) add(f, 'write', proposal.grant)
-        mark(f, proposal.kind === 'refuse' ? 'refused' : 'allowed')
+      case 'write-outside-package':
+        learnWrite(f, s)
         break
-      }
       case 'script-failed':
         failures.push(f)
         break
       case 'unreviewed-script':
-        refuse(f, 'unresolved', 'approve it in allowScripts (or deny it): running a script at all is not a grant')
+        s.refuse(f, 'unresolved', 'approve it in allowScripts (or deny it): running a script at all is not a grant')
         break
       default:
-        refuse(f, 'unresolved', 'learn has no grant for this rule')
+        s.refuse(f, 'unresolved', 'learn has no grant for this rule')
     }
   }
-
-  const notes: string[] = []
-  for (const f of failures) {
-    const state = hooks.get(hookOf(f))
-    if (state === 'allowed') {
-      notes.push(`${f.event ?? 'a hook'} of ${id(f)} failed, probably because of a refusal that the grants now allow; check with another run in report mode`)
-    } else if (state === undefined) {
-      refuse(f, 'unresolved', 'the script failed and nothing in the report explains it: a grant cannot fix a failing script')
-    }
-  }
-  const learnt = [...drafts.values()].map(finish).filter((g) => g.network.length > 0 || g.write.length > 0 || g.timeoutSec !== undefined)
+  const notes = explainFailures(failures, s)
+  const learnt = [...s.drafts.values()].map(finishDraft).filter((g) => g.network.length > 0 || g.write.length > 0 || g.timeoutSec !== undefined)
   return {
-    grants: learnt.filter((g) => input.allowViolations || !violators.has(g.key)),
-    withheld: learnt.filter((g) => !input.allowViolations && violators.has(g.key)),
-    notGranted,
-    notes: [...notes, ...contextNotes(report, ignored)],
+    grants: learnt.filter((g) => input.allowViolations || !s.violators.has(g.key)),
+    withheld: learnt.filter((g) => !input.allowViolations && s.violators.has(g.key)),
+    notGranted: s.notGranted,
+    notes: [...notes, ...contextNotes(input.report, ignored)],
   }
 }
 
-const finish = (draft: Draft): LearntGrant => {
-  const network = minimalHosts(draft.network)
-  const write = draft.write.filter((dir) => !draft.write.some((other) => other !== dir && writeCovered(dir, [other])))
-  const kept = (b: Draft['because'][number]): boolean =>
-    b.field === 'network' ? network.includes(b.value) : b.field === 'write' ? write.includes(b.value) : b.value === String(draft.timeoutSec)
-  return {
-    key: draft.key, network, write,
-    ...(draft.timeoutSec === undefined ? {} : { timeoutSec: draft.timeoutSec }),
-    because: draft.because.filter(kept).map((b) => b.line),
+/** A connection the grants refused (or report mode let through): the exact host, unless it must not be granted. */
+const learnNetwork = (f: Finding, s: Learning, exfiltrated: ReadonlySet<string | undefined>): void => {
+  const host = text(f.evidence['host'])
+  const port = num(f.evidence['port'])
+  if (host === undefined || port === undefined || f.event === undefined) {
+    s.refuse(f, 'unresolved', "npm's own fetch while resolving dependencies, not an install script: if the dependency is legitimate, add its host to network.allow by hand")
+    return
   }
+  if (networkCovered({ host, port }, [...s.input.policy.network, ...s.granted(f).network])) {
+    s.mark(f, 'allowed')
+    return
+  }
+  s.mark(f, 'refused')
+  if (exfiltrated.has(host)) {
+    s.refuse(f, 'violation', `${host} was sent a secret in the same run`)
+    return
+  }
+  const category = text(f.evidence['category'])
+  const reason = text(f.evidence['reason'])
+  const proposal = proposeNetwork({ host, port, ...(category === undefined ? {} : { category }), ...(reason === undefined ? {} : { reason }) }, s.input.denied)
+  if (proposal.kind === 'grant') s.add(f, 'network', proposal.grant)
+  else s.refuse(f, proposal.violation ? 'violation' : 'unresolved', proposal.reason)
+}
+
+/** A write outside the package: the directory written in, unless it opens more than a cache. */
+const learnWrite = (f: Finding, s: Learning): void => {
+  const path = text(f.evidence['path'])
+  const proposal = path === undefined ? { kind: 'refuse' as const, reason: 'the finding names no path' } : proposeWrite(path, s.input.projectDir, s.input.pathRules)
+  if (proposal.kind === 'refuse') s.refuse(f, 'unresolved', proposal.reason)
+  else if (!writeCovered(proposal.grant, s.granted(f).write)) s.add(f, 'write', proposal.grant)
+  s.mark(f, proposal.kind === 'refuse' ? 'refused' : 'allowed')
 }
 
 /** A hook that ran out of time: twice as long as it ran, capped at LEARN_TIMEOUT_CAP_SEC. */
-const learnTimeout = (
-  f: Finding,
-  ctx: { policy: Policy; draft: () => Draft; granted: ReturnType<typeof grantFor>; refuse: (reason: string) => void },
-): void => {
-  const current = ctx.granted.timeoutSec ?? ctx.policy.timeoutSec
+const learnTimeout = (f: Finding, s: Learning): void => {
+  const current = s.granted(f).timeoutSec ?? s.input.policy.timeoutSec
   const ranMs = num(f.evidence['durationMs']) ?? current * 1000
   const wanted = Math.min(LEARN_TIMEOUT_CAP_SEC, Math.ceil((2 * ranMs) / 1000))
   if (wanted <= current) {
-    ctx.refuse(`its limit is already ${current} s${current >= LEARN_TIMEOUT_CAP_SEC ? `, learn's cap` : ''}: raise timeoutSec by hand if it really needs longer`)
+    s.refuse(f, 'unresolved', `its limit is already ${current} s${current >= LEARN_TIMEOUT_CAP_SEC ? `, learn's cap` : ''}: raise timeoutSec by hand if it really needs longer`)
     return
   }
-  const draft = ctx.draft()
+  const draft = s.draft(f)
   if ((draft.timeoutSec ?? 0) >= wanted) return
   draft.timeoutSec = wanted
   draft.because.push({ field: 'timeoutSec', value: String(wanted), line: `timeoutSec ${wanted} (script-timeout${f.event === undefined ? '' : `, ${f.event}`}: killed after ${(ranMs / 1000).toFixed(1)} s)` })
+}
+
+/**
+ * A failed hook that was also refused a connection or write failed because of it, probably: a note
+ * when a grant now allows that, nothing more when the refusal is listed. Otherwise no grant helps.
+ */
+const explainFailures = (failures: readonly Finding[], s: Learning): string[] => {
+  const notes: string[] = []
+  for (const f of failures) {
+    const state = s.hooks.get(s.hookOf(f))
+    if (state === 'allowed') {
+      notes.push(`${f.event ?? 'a hook'} of ${s.idOf(f)} failed, probably because of a refusal that the grants now allow; check with another run in report mode`)
+    } else if (state === undefined) {
+      s.refuse(f, 'unresolved', 'the script failed and nothing in the report explains it: a grant cannot fix a failing script')
+    }
+  }
+  return notes
 }
 
 const contextNotes = (report: Report, ignored: number): string[] => [
