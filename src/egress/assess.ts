@@ -3,6 +3,7 @@ import type { ProxyContext } from './context.js'
 import type { SecretLocation } from './egress-report.js'
 import { deniedBy } from './denied-hosts.js'
 import { decideEgress, normalizeHost, type EgressDecision } from './host-rules.js'
+import { classifyAddress } from './ip-address.js'
 import { headSecrets } from './request-head.js'
 import { redactSecrets, scanForSecrets } from './secret-scan.js'
 
@@ -44,7 +45,10 @@ const decideSafely = (ctx: ProxyContext, target: { host: string; port: number })
  */
 const inMode = (ctx: ProxyContext, decision: EgressDecision): { decision: EgressDecision; unexpected: { reason: string } | null } => {
   if (ctx.mode !== 'report' || decision.kind !== 'deny' || decision.category !== 'not-granted') return { decision, unexpected: null }
-  const target = normalizeHost(decision.host).kind === 'address' ? 'address' as const : 'name' as const
+  const host = normalizeHost(decision.host)
+  // An address granted on another port is `not-granted` whatever it is: only a public one goes through.
+  if (host.kind === 'invalid' || (host.kind === 'address' && classifyAddress(host.ip).category !== 'public')) return { decision, unexpected: null }
+  const target = host.kind
   return {
     decision: { kind: 'allow', rule: '--mode report', host: decision.host, via: 'report', target },
     unexpected: { reason: decision.reason },

@@ -113,6 +113,16 @@ describe('egress proxy in report mode (--mode report): allowed but logged', () =
     expect(h.findings).toEqual([expect.objectContaining({ rule, ...(category === undefined ? {} : { evidence: expect.objectContaining({ category }) }) })])
   })
 
+  it('does not stretch an address granted on one port to another port of a loopback address', async () => {
+    const origin = await startOrigin()
+    const h = await startProxy({ mode: 'report', grants: ['127.0.0.1:9'] })
+    const res = await proxyRequest(h.address, { url: `http://127.0.0.1:${origin.port}/x` })
+    await h.proxy.close()
+    expect(res.status).toBe(403)
+    expect(origin.requests).toEqual([])
+    expect(h.findings.map((f) => f.rule)).toEqual(['egress-blocked'])
+  })
+
   it('still refuses an indicator of compromise, with no grant suggested', async () => {
     const origin = await startOrigin()
     const h = await startProxy({ mode: 'report', resolve: toLoopback, denied: new Map([['exfil.example.test', 'MAL-2025-9']]) })
