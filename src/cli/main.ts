@@ -203,8 +203,11 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
 }
 
 interface PolicyArgs {
-  readonly action: 'ls' | 'review' | 'approve' | 'deny' | 'prune' | 'import'
+  readonly action: 'ls' | 'review' | 'approve' | 'deny' | 'prune' | 'import' | 'learn'
   readonly yes: boolean
+  readonly 'from-report'?: string
+  readonly 'pin-version': boolean
+  readonly 'allow-violations': boolean
   readonly report?: string
   readonly policy?: string
   readonly packages?: string[]
@@ -228,6 +231,18 @@ const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
     return EXIT_OK
   }
   if (args.action === 'review') return runPolicyReview(args)
+  if (args.action === 'learn') {
+    const fromReport = args['from-report']
+    if (fromReport === undefined) throw new SafeInstallError('EUSAGE', 'policy learn needs --from-report <file>', 'safe-install install --mode report --report run.json, then safe-install policy learn --from-report run.json')
+    const { runPolicyLearn } = await import('./commands/policy-learn.js')
+    const outcome = await runPolicyLearn({
+      'from-report': fromReport, ...(args.policy === undefined ? {} : { policy: args.policy }), 'dry-run': args['dry-run'], json: args.json,
+      'pin-version': args['pin-version'], 'allow-violations': args['allow-violations'],
+    }, { cwd: process.cwd(), env: process.env })
+    process.stdout.write(outcome.stdout)
+    return outcome.exitCode
+  }
+  if (args['from-report'] !== undefined) throw new SafeInstallError('EUSAGE', '--from-report applies to `policy learn` only', 'safe-install policy learn --from-report run.json')
   if (args.report !== undefined || args.policy !== undefined || args.yes) {
     throw new SafeInstallError('EUSAGE', '--report and --policy apply to `policy ls` and `policy review`, --yes to `policy review`', 'safe-install policy review --yes')
   }

@@ -1,9 +1,9 @@
-import { structuredPatch } from 'diff'
 import type { LastRun, ListedPackage, PolicyListing } from '../policy/list-policy.js'
 import type { ReviewedPackage, ReviewResult } from '../policy/review.js'
 import type { AllowChange } from '../policy/allow-scripts-plan.js'
 import type { PolicyResult } from '../policy/run-policy.js'
 import { stripControlInline } from '../report/sanitize.js'
+import { unifiedDiff } from './line-diff.js'
 
 const REMOVED: Readonly<Record<Extract<AllowChange, { action: 'removed' }>['reason'], (key: string) => string>> = {
   'stale': (key) => `removed stale entry ${key} (that version is no longer installed)`,
@@ -65,13 +65,9 @@ export const renderPolicyJson = (result: PolicyResult): string =>
     ...(result.dryRun ? { diff: renderDiff(result.before, result.after, 'package.json') } : {}),
   }, null, 2)}\n`
 
-/** A unified diff of package.json before and after (jsdiff, two lines of context), control characters stripped. */
-export const renderDiff = (before: string, after: string, name: string): string => {
-  if (before === after) return ''
-  const patch = structuredPatch(name, name, before.replace(/\r\n/g, '\n'), after.replace(/\r\n/g, '\n'), undefined, undefined, { context: 2 })
-  return [`--- ${name}`, `+++ ${name}`, ...patch.hunks.flatMap((hunk) => [`@@ -${hunk.oldStart},${hunk.oldLines} +${hunk.newStart},${hunk.newLines} @@`, ...hunk.lines])]
-    .map(stripControlInline).join('\n')
-}
+/** A unified diff of package.json before and after, two lines of context, control characters stripped. */
+export const renderDiff = (before: string, after: string, name: string): string =>
+  unifiedDiff(before, after, { before: name, after: name }, 2).replace(/\n$/, '').split('\n').map(stripControlInline).join('\n')
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(1)}s`
 
