@@ -49,6 +49,8 @@ export interface PipelineOptions {
   readonly onDegraded?: (degraded: { readonly reason: string; readonly fix: string }) => void
   /** Live output of the project's own scripts, as npm shows it. */
   readonly echoRoot?: (text: string) => void
+  /** INIT_CWD for the scripts when the project is not where the user ran us (policy review's copy). */
+  readonly initCwd?: string
 }
 
 export interface PipelineResult {
@@ -105,7 +107,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     },
     session,
     hostEnv: options.env,
-    npmEnv: config.scriptEnv,
+    npmEnv: options.initCwd === undefined ? config.scriptEnv : { ...config.scriptEnv, INIT_CWD: options.initCwd },
     secretValues: config.secretValues,
     envPass: policy.envPass,
     extraEnv: gyp,

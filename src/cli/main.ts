@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
@@ -205,6 +208,7 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
 interface PolicyArgs {
   readonly action: 'ls' | 'review' | 'approve' | 'deny' | 'prune' | 'import' | 'learn'
   readonly yes: boolean
+  readonly grants: boolean
   readonly 'from-report'?: string
   readonly 'pin-version': boolean
   readonly 'allow-violations': boolean
@@ -282,21 +286,24 @@ const runPolicyReview = async (args: PolicyArgs): Promise<number> => {
       if (args.yes) {
         decisions.push(pkg.clean
           ? { name: pkg.name, decision: 'approved', reason: 'its scripts did nothing the rules flag (--yes)' }
-          : { name: pkg.name, decision: 'skipped', reason: 'findings or a failed script: left for a person (--yes approves clean packages only)' })
+          : args.grants ? { name: pkg.name, decision: 'approved-with-grants', reason: 'approved with the grants its run needed (--yes --grants), unless it did something never granted' }
+            : { name: pkg.name, decision: 'skipped', reason: 'findings or a failed script: left for a person (--yes approves clean packages only; --grants approves with what it needed)' })
         continue
       }
       if (prompt === undefined) {
         decisions.push({ name: pkg.name, decision: 'skipped', reason: 'no terminal to ask: pass --yes, or approve/deny it with safe-install policy approve|deny' })
         continue
       }
-      const answer = (await prompt.question(`${stripControlInline(pkg.name)}@${stripControlInline(pkg.version)}: [a]pprove and pin, [d]eny, [s]kip? `)).trim().toLowerCase()
+      const answer = (await prompt.question(`${stripControlInline(pkg.name)}@${stripControlInline(pkg.version)}: [a]pprove and pin, approve with the [g]rants it needed, [d]eny, [s]kip? `)).trim().toLowerCase()
       decisions.push(answer.startsWith('a') ? { name: pkg.name, decision: 'approved', reason: 'approved after review' }
+        : answer.startsWith('g') ? { name: pkg.name, decision: 'approved-with-grants', reason: 'approved with the grants its run needed' }
         : answer.startsWith('d') ? { name: pkg.name, decision: 'denied', reason: 'denied after review' }
           : { name: pkg.name, decision: 'skipped', reason: 'skipped' })
     }
   } finally {
     prompt?.close()
   }
+  if (review.report !== undefined) await learnForReview(review.report, decisions, review.prefix, args, output.renderDecisionGrants)
   for (const [decision, action] of [['approved', 'approve'], ['denied', 'deny']] as const) {
     const names = decisions.filter((d) => d.decision === decision).map((d) => d.name)
     if (names.length === 0) continue
@@ -306,6 +313,41 @@ const runPolicyReview = async (args: PolicyArgs): Promise<number> => {
   if (args.json) process.stdout.write(output.renderReviewJson(review, decisions))
   else for (const d of decisions.filter((x) => x.decision === 'skipped')) process.stdout.write(`skipped ${stripControlInline(d.name)}: ${d.reason}\n`)
   return EXIT_OK
+}
+
+/**
+ * `approved-with-grants`: `policy learn` on the review run, narrowed to that package, writes the
+ * grants it needed; a package whose run did something never granted (a credential read ...) is
+ * not approved. Decisions are updated in place: approved or skipped, with the reason.
+ */
+const learnForReview = async (
+  report: Report, decisions: ReviewDecision[], prefix: string, args: PolicyArgs,
+  render: (name: string, text: string) => string,
+): Promise<void> => {
+  const { runPolicyLearn } = await import('./commands/policy-learn.js')
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-review-learn-'))
+  try {
+    for (const [index, decision] of decisions.entries()) {
+      if (decision.decision !== 'approved-with-grants') continue
+      const mine = (p: { name: string }): boolean => p.name === decision.name
+      if (!report.packages.some((p) => mine(p) && p.scripts.length > 0)) {
+        decisions[index] = { name: decision.name, decision: 'skipped', reason: 'its scripts did not run in the review, so there is nothing to approve it on' }
+        continue
+      }
+      const narrowed: Report = { ...report, packages: report.packages.filter(mine), egress: report.egress.filter((e) => mine(e.package)), findings: report.findings.filter((f) => mine(f.package)) }
+      const file = join(dir, `${index}.json`)
+      await writeFile(file, renderJson(narrowed))
+      const learnt = await runPolicyLearn({
+        'from-report': file, policy: join(prefix, 'safe-install.policy.json'), 'dry-run': args['dry-run'], json: false, 'pin-version': false, 'allow-violations': false,
+      }, { cwd: prefix, env: process.env })
+      if (!args.json) process.stdout.write(render(decision.name, learnt.stdout))
+      decisions[index] = learnt.exitCode === 0
+        ? { name: decision.name, decision: 'approved', reason: 'approved with the grants its review run needed' }
+        : { name: decision.name, decision: 'skipped', reason: 'its review run did something that is never granted (see above): not approved' }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 interface DoctorArgs {

@@ -146,6 +146,10 @@ export const renderReviewJson = (review: ReviewResult, decisions: readonly Revie
 
 export interface ReviewDecision {
   readonly name: string
-  readonly decision: 'approved' | 'denied' | 'skipped'
+  readonly decision: 'approved' | 'approved-with-grants' | 'denied' | 'skipped'
   readonly reason: string
 }
+
+/** What learn said for one reviewed package, indented under its name. */
+export const renderDecisionGrants = (name: string, text: string): string =>
+  `grants for ${stripControlInline(name)}:\n${text.replace(/\n$/, '').split('\n').map((line) => `  ${line}`).join('\n')}\n`

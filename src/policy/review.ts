@@ -40,7 +40,7 @@ export interface ReviewOptions {
   readonly execPath: string
   readonly packages: readonly string[]
   /** Runs the pipeline (main.ts passes its own, with the run control and our binary). */
-  readonly run: (options: Pick<PipelineOptions, 'command' | 'cwd' | 'specs' | 'mode' | 'unreviewed' | 'policyFile' | 'requireIsolation'>) => Promise<PipelineResult>
+  readonly run: (options: Pick<PipelineOptions, 'command' | 'cwd' | 'specs' | 'mode' | 'unreviewed' | 'policyFile' | 'requireIsolation' | 'initCwd'>) => Promise<PipelineResult>
 }
 
 const inside = (root: string, path: string): boolean => {
@@ -73,14 +73,38 @@ export const runReview = async (options: ReviewOptions): Promise<ReviewResult> =
     })
     const policyFile = join(work, 'review.policy.json')
     await writeFile(policyFile, `${JSON.stringify({ extends: 'strict', unreviewed: 'sandbox' })}\n`)
-    const result = await options.run({
-      command: 'rebuild', cwd: copy, specs: [...new Set(pending.map((p) => p.name))], mode: 'enforce', unreviewed: 'sandbox',
-      policyFile, requireIsolation: true,
-    })
-    const packages = pending.map((p) => describe(p, result.report))
-    return { prefix: listing.prefix, isolation: result.report.isolation, packages, report: result.report }
+    // One rebuild per package: npm stops a rebuild at the first failing script, which would hide
+    // what the others do.
+    const reports: Report[] = []
+    for (const name of [...new Set(pending.map((p) => p.name))]) {
+      const result = await options.run({
+        command: 'rebuild', cwd: copy, specs: [name], mode: 'enforce', unreviewed: 'sandbox', policyFile, requireIsolation: true, initCwd: copy,
+      })
+      reports.push(result.report)
+    }
+    const report = combine(reports)
+    return { prefix: listing.prefix, isolation: report.isolation, packages: pending.map((p) => describe(p, report)), report }
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** The per-package runs as one report: the first run's header, everything they saw, summed counts. */
+const combine = (reports: readonly Report[]): Report => {
+  const first = reports[0] as Report
+  const findings = reports.flatMap((r) => r.findings)
+  const count = (severity: string): number => findings.filter((f) => f.severity === severity).length
+  return {
+    ...first,
+    durationMs: reports.reduce((sum, r) => sum + r.durationMs, 0),
+    packages: reports.flatMap((r) => r.packages),
+    egress: reports.flatMap((r) => r.egress),
+    findings,
+    summary: {
+      packages: first.summary.packages,
+      scriptsRun: reports.reduce((sum, r) => sum + r.summary.scriptsRun, 0),
+      findings: { error: count('error'), warning: count('warning'), note: count('note') },
+    },
   }
 }
 

@@ -8,6 +8,8 @@ import { existsSync } from 'node:fs'
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
+import { validateReport } from '../../src/report/validate-report.js'
+import type { Report } from '../../src/types.js'
 import { makeTempDir, removeDir } from '../helpers/fixtures.js'
 import { npmEnv, writeNpmrc } from '../helpers/registry.js'
 import { bwrapWorks, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
@@ -57,7 +59,9 @@ describe.runIf(bwrapWorks())('safe-install policy review', () => {
     expect(manifest.allowScripts).toEqual({ 'benign-postinstall@1.0.0': true })
     const policy = await readJson<{ packages: Record<string, { pin?: string }> }>(path.join(project.dir, 'safe-install.policy.json'))
     expect(policy.packages['benign-postinstall@1.0.0']?.pin).toMatch(/^sha256-/)
-    expect((await readJson<{ command: string }>(reportFile)).command).toBe('rebuild')
+    const saved = await readJson<Report>(reportFile)
+    expect(validateReport(saved)).toEqual({ kind: 'valid' })
+    expect(saved.command).toBe('rebuild')
 
     // Without a terminal and without --yes nothing is decided; the text says what each one tried.
     const text = await safeInstall(project, ['policy', 'review'])
@@ -65,5 +69,31 @@ describe.runIf(bwrapWorks())('safe-install policy review', () => {
     expect(text.stdout).toContain('steal-npmrc@1.0.0 (not reviewed yet)')
     expect(text.stdout).toMatch(/error credential-read: /)
     expect(text.stdout).toContain('skipped steal-npmrc: no terminal to ask')
+  }, 180_000)
+
+  it('--grants approves a package with the hosts its run needed, never one that read credentials', async () => {
+    const dir = path.join(root, 'grants')
+    await mkdir(dir, { recursive: true })
+    await writeNpmrc(dir, open)
+    await writeFile(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'review-grants', version: '1.0.0', private: true, dependencies: { 'learn-client': '1.0.0', 'steal-npmrc': '1.0.0' } }, null, 2)}\n`)
+    // learn-client fetches this URL through the proxy it is given; the review grants nothing, so it is refused.
+    await writeFile(path.join(dir, 'learn-targets.json'), JSON.stringify({ url: 'http://dl.example.test/pkg.bin', cacheFile: path.join(dir, 'cache.bin') }))
+    const p = { ...project, dir }
+    const installed = await safeInstall(p, ['install', '--unreviewed', 'skip'])
+    expect(installed.code, installed.stdout + installed.stderr).toBe(0)
+    const r = await safeInstall(p, ['policy', 'review', '--yes', '--grants', '--json'])
+    expect(r.code, r.stderr).toBe(0)
+    const review = JSON.parse(r.stdout) as ReviewJson
+    expect(review.packages.find((x) => x.name === 'learn-client')?.findings.map((f) => f.rule), r.stdout).toContain('egress-blocked')
+    expect(review.decisions).toEqual([
+      expect.objectContaining({ name: 'learn-client', decision: 'approved' }),
+      expect.objectContaining({ name: 'steal-npmrc', decision: 'skipped' }),
+    ])
+    const policy = await readJson<{ packages: Record<string, { network?: string[]; pin?: string }> }>(path.join(dir, 'safe-install.policy.json'))
+    expect(policy.packages['learn-client']?.network).toEqual(['dl.example.test'])
+    expect(policy.packages['learn-client@1.0.0']?.pin).toMatch(/^sha256-/)
+    expect(Object.keys(policy.packages).filter((key) => key.startsWith('steal-npmrc'))).toEqual([])
+    const manifest = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> }
+    expect(manifest.allowScripts).toEqual({ 'learn-client@1.0.0': true })
   }, 180_000)
 })

@@ -16,6 +16,7 @@ export const policyCommand = {
       .option('dry-run', { type: 'boolean', default: false, describe: 'print the changes and the diff of package.json; write nothing' })
       .option('json', { type: 'boolean', default: false, describe: 'print the result as JSON' })
       .option('report', { type: 'string', requiresArg: true, describe: 'ls: the report of the run to show (default: the last install\'s, in node_modules/.cache/safe-install); review: where to save the review run\'s report' })
+      .option('grants', { type: 'boolean', default: false, describe: 'review --yes: also approve packages whose run needed hosts or paths, with those as grants (never one that read credentials, persisted ...)' })
       .option('yes', { type: 'boolean', default: false, describe: 'review: approve (and pin) the packages whose scripts did nothing flagged, without asking; leave the rest' })
       .option('policy', { type: 'string', requiresArg: true, describe: 'ls, learn: the policy file (default ./safe-install.policy.json)' })
       .option('from-report', { type: 'string', requiresArg: true, describe: 'learn: the JSON report of a run (safe-install install --mode report --report <file>)' })
