@@ -102,17 +102,29 @@ const insecureProtocol: Check = (entry, _ctx, report) => {
 
 const hostOf = (url: URL): string => url.hostname.toLowerCase().replace(/^\[|\]$/g, '')
 
+const trustedCache = new WeakMap<AuditContext, ReadonlySet<string>>()
+
+/** The registries' `host:port` and `host`, and --allowed-host values: computed once per audit. */
+const trustedHosts = (ctx: AuditContext): ReadonlySet<string> => {
+  let trusted = trustedCache.get(ctx)
+  if (trusted === undefined) {
+    trusted = new Set([...ctx.registries.flatMap((r) => {
+      const u = urlOf(r)
+      return u === undefined ? [] : [`${hostOf(u)}:${u.port || (u.protocol === 'http:' ? '80' : '443')}`, hostOf(u)]
+    }), ...ctx.allowedHosts.map((h) => h.toLowerCase())])
+    trustedCache.set(ctx, trusted)
+  }
+  return trusted
+}
+
 const untrustedHost: Check = (entry, ctx, report) => {
   if (entry.source !== 'registry' && entry.source !== 'remote-tarball') return
   const url = urlOf(entry.resolved)
   if (url === undefined || !/^https?:$/.test(url.protocol)) return
-  const trusted = [...ctx.registries.flatMap((r) => {
-    const u = urlOf(r)
-    return u === undefined ? [] : [`${hostOf(u)}:${u.port || (u.protocol === 'http:' ? '80' : '443')}`, hostOf(u)]
-  }), ...ctx.allowedHosts.map((h) => h.toLowerCase())]
+  const trusted = trustedHosts(ctx)
   const host = hostOf(url)
   const port = url.port || (url.protocol === 'http:' ? '80' : '443')
-  if (trusted.includes(`${host}:${port}`) || trusted.includes(host)) return
+  if (trusted.has(`${host}:${port}`) || trusted.has(host)) return
   report('lockfile-untrusted-host', 'error',
     `${label(entry)} resolves to ${host}${url.port === '' ? '' : `:${url.port}`}, which is not a registry of your npm configuration: restore the lockfile from a trusted commit, or pass --allowed-host ${host} if the host is yours.`,
     { resolved: entry.resolved, host })
