@@ -1,4 +1,5 @@
-import { posix } from 'node:path'
+import { statSync } from 'node:fs'
+import { join, posix } from 'node:path'
 import cacache from 'cacache'
 import { Parser, type ReadEntry } from 'tar'
 import { installedScripts, entryId, type InstalledPackage } from './installed.js'
@@ -21,7 +22,8 @@ const MAX_TARBALL = 64 * 1024 * 1024
 const MAX_FILE = 2 * 1024 * 1024
 const MAX_KEPT = 64 * 1024 * 1024
 const MAX_FILES = 20_000
-const CONCURRENCY = 8
+/** Tarball reads at a time: each holds a tarball in memory. */
+const READS = 8
 
 /** A strong SRI token (sha256/384/512): npm's cache indexes content by these, never by sha1 alone. */
 const STRONG_SRI = /^sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}$/
@@ -94,15 +96,19 @@ export const readCachedCopies = async (
   const entries = wanted(lock, installed)
   const copies = new Map<string, InstalledPackage>()
   const problems: Array<{ entry: LockEntry; reason: string }> = []
-  let found = 0
-  const work = async (entry: LockEntry): Promise<void> => {
+  const hits: Array<{ entry: LockEntry; integrity: string; size: number }> = []
+  // A stat per entry at cacache's content-v2 layout (what npm writes): a lookup through cacache
+  // costs a parse and a promise per entry, too much for lockfiles of thousands of entries. The
+  // bytes are still read and verified by cacache.
+  for (const entry of entries) {
     const integrity = strongIntegrity(entry.integrity)
-    if (integrity === undefined) return
-    const content = await cacache.get.hasContent(cacheDir, integrity).catch(() => false as const)
-    if (content === false) return
-    found += 1
-    if (content.size > MAX_TARBALL) {
-      problems.push({ entry, reason: `its cached tarball is ${Math.round(content.size / 1024 / 1024)} MB, over the ${MAX_TARBALL / 1024 / 1024} MB limit` })
+    if (integrity === undefined) continue
+    const size = cachedSize(cacheDir, integrity)
+    if (size !== undefined) hits.push({ entry, integrity, size })
+  }
+  await pool(hits, READS, async ({ entry, integrity, size }) => {
+    if (size > MAX_TARBALL) {
+      problems.push({ entry, reason: `its cached tarball is ${Math.round(size / 1024 / 1024)} MB, over the ${MAX_TARBALL / 1024 / 1024} MB limit` })
       return
     }
     try {
@@ -121,11 +127,32 @@ export const readCachedCopies = async (
         : error instanceof SyntaxError ? 'the package.json in its cached tarball is not valid JSON'
           : `its cached tarball could not be read (${code ?? (error as Error).message})` })
     }
+  })
+  return { copies, looked: entries.length, found: hits.length, problems }
+}
+
+/** The size of the cached content for any of the SRI tokens, if npm's cache holds it. */
+const cachedSize = (cacheDir: string, integrity: string): number | undefined => {
+  for (const token of integrity.split(' ')) {
+    const dash = token.indexOf('-')
+    const hex = Buffer.from(token.slice(dash + 1), 'base64').toString('hex')
+    const stat = statSync(join(cacheDir, 'content-v2', token.slice(0, dash), hex.slice(0, 2), hex.slice(2, 4), hex.slice(4)), { throwIfNoEntry: false })
+    if (stat?.isFile() === true) return stat.size
   }
-  for (let start = 0; start < entries.length; start += CONCURRENCY) {
-    await Promise.all(entries.slice(start, start + CONCURRENCY).map(work))
+  return undefined
+}
+
+/** Runs `fn` over `items` with at most `limit` at a time. */
+const pool = async <T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> => {
+  let next = 0
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next] as T
+      next += 1
+      await fn(item)
+    }
   }
-  return { copies, looked: entries.length, found, problems }
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
 }
 
 /** npm's content cache: `<cache>/_cacache`, as npm's flat options name it. */
