@@ -154,7 +154,7 @@ const renderNextSteps = (report: Report, ctx: Context): string[] => {
     ctx.paint('bold', 'Next steps'),
     `  ${intro}`,
     ...rows.map((cells) => `    ${cells.join('  ')}`),
-    `  Read each script, then approve or deny it: ${ctx.paint('cyan', `npm approve-scripts ${names}`)} (or npm deny-scripts)`,
+    `  Read each script, then approve or deny it: ${ctx.paint('cyan', `safe-install policy approve ${names}`)} (or safe-install policy deny)`,
     ...(report.command === 'audit' ? [] : [`  Then run the approved ones, sandboxed: ${ctx.paint('cyan', `safe-install rebuild ${names}`)}`]),
   ]
 }

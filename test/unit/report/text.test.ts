@@ -80,7 +80,7 @@ describe('renderText', () => {
         '',
         'Warnings (2)',
         '  unreviewed-script [blocked]  install of sharp@0.33.5 was not run: it has no allowScripts entry.',
-        '    approve with: npm approve-scripts sharp',
+        '    approve with: safe-install policy approve sharp',
         '  static-curl-pipe-shell  my-app@1.0.0 prepare: The prepare script pipes a download into a shell.',
         '',
         'Notes (1)',
@@ -105,7 +105,7 @@ describe('renderText', () => {
         'Next steps',
         '  These install scripts were skipped because nobody has reviewed them:',
         '    sharp@0.33.5  install',
-        '  Read each script, then approve or deny it: npm approve-scripts sharp (or npm deny-scripts)',
+        '  Read each script, then approve or deny it: safe-install policy approve sharp (or safe-install policy deny)',
         '  Then run the approved ones, sandboxed: safe-install rebuild sharp',
         '',
       ].join('\n'),
@@ -127,6 +127,6 @@ describe('renderText', () => {
     expect(renderText(sampleReport(), plain)).not.toContain('\u001b')
     const coloured = renderText(sampleReport(), { color: true, verbose: false })
     expect(coloured).toContain('\u001b[31mblocked\u001b[39m')
-    expect(coloured).toContain('\u001b[36mnpm approve-scripts sharp\u001b[39m')
+    expect(coloured).toContain('\u001b[36msafe-install policy approve sharp\u001b[39m')
   })
 })
