@@ -309,6 +309,7 @@ const traceCollector = (
     decoyHome: home,
     writable: [...writeGrants(grant, home), ...(nodeGypDevdir === undefined ? [] : [nodeGypDevdir])],
     runtimeDirs: context.backend.kind === 'none' ? [] : context.backend.runtimeDirs,
+    command: task.command,
     ...where,
   }, TRACE_CATALOG())
 }

@@ -46,6 +46,12 @@ export interface TraceScope {
   readonly network: 'namespace' | 'host'
   /** Where node, npm and safe-install live: reads there are left out of the activity summary. */
   readonly runtimeDirs?: readonly string[]
+  /**
+   * The hook's command. strace follows the sandbox's own launch (its init, a nested unshare)
+   * before the shell that runs it: once `sh -c <command>` is seen, the activity summary starts
+   * over from there. Findings are judged on everything, as before.
+   */
+  readonly command?: string
 }
 
 export interface TraceCollector {
@@ -73,14 +79,17 @@ export const loadTraceRules = (): TraceRules => ({ paths: loadPathRules(), progr
  * loader, its own /proc entries, the standard devices. Left out of the activity summary only;
  * the rules still judge them.
  */
-const RUNTIME_NOISE = /^\/(?:usr|lib|lib32|lib64|libx32|bin|sbin|etc\/ld\.so[^/]*|etc\/localtime|proc\/(?:self|thread-self|\d+\/(?:task\/\d+\/)?(?:fd|fdinfo|maps|stat|statm|status|cgroup|mountinfo|cmdline|environ|auxv|limits))|sys|dev\/(?:null|zero|full|u?random|tty|stdin|stdout|stderr|fd|pts|ptmx|shm))(?:\/|$)/
+const RUNTIME_NOISE = /^\/(?:usr|lib|lib32|lib64|libx32|bin|sbin|etc\/(?:ld\.so[^/]*|localtime|locale\.alias|nsswitch\.conf|host\.conf|gai\.conf|ssl\/openssl\.cnf)|(?:var\/)?run\/nscd|proc\/(?:meminfo|cpuinfo|stat|loadavg|version)$|proc\/(?:self|thread-self|\d+\/(?:task\/\d+\/)?(?:fd|fdinfo|maps|stat|statm|status|cgroup|mountinfo|cmdline|environ|auxv|limits))|sys|dev\/(?:null|zero|full|u?random|tty|stdin|stdout|stderr|fd|pts|ptmx|shm))(?:\/|$)/
 
 /** Unix sockets that hand out the user's access: container engines, the session bus, ssh and gpg agents. */
 const HOST_SOCKET = /docker\.sock|podman\.sock|dbus|system_bus_socket|\/bus$|ssh-[^/]*\/agent|gnupg|S\.gpg-agent/
 
 export const createTraceCollector = (scope: TraceScope, rules: TraceRules): TraceCollector => {
   const programs = new Map<number, readonly string[]>()
-  const activity = createTraceSummary()
+  let activity = createTraceSummary()
+  let launched = scope.command === undefined
+  /** `sh -c <command>` (npm's script shell): the hook itself begins. */
+  const isHookShell = (argv: readonly string[]): boolean => argv.at(-1) === scope.command && argv.at(-2) === '-c'
   const folded = new Map<string, { finding: Finding; count: number; succeeded: boolean }>()
   const label = `${scope.event} of ${scope.pkg.name}${scope.pkg.version === '' ? '' : `@${scope.pkg.version}`}`
   const base = { package: { ...scope.pkg }, event: scope.event }
@@ -152,6 +161,10 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     const ran = [event.file, ...event.argv.slice(1)]
     if (event.errno === undefined) {
       programs.set(event.pid, ran)
+      if (!launched && isHookShell(event.argv)) {
+        launched = true
+        activity = createTraceSummary()
+      }
       activity.process(event.argv.length === 0 ? ran : event.argv)
     }
     const found = classifySpawn(ran, rules.programs)
@@ -171,7 +184,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   const onSocket = (event: Extract<ObservedEvent, { kind: 'socket' }>): void => {
     if (event.family === 'unix') {
       const path = event.address
-      activity.connection(`unix ${path}`)
+      if (!RUNTIME_NOISE.test(path)) activity.connection(`unix ${path}`)
       if (!HOST_SOCKET.test(path)) return
       report(`direct-connection unix ${path}`, () => ({
         rule: 'direct-connection', severity: 'error', action: event.errno === undefined ? 'reported' : 'blocked',
@@ -233,6 +246,6 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     },
     onObserved,
     findings: () => [...folded.values()].map(({ finding, count }) => (count === 1 ? finding : { ...finding, evidence: { ...finding.evidence, count } })),
-    summary: activity.summary,
+    summary: () => activity.summary(),
   }
 }

@@ -189,4 +189,23 @@ describe('createTraceCollector with the preload observer\'s events', () => {
     expect(dns.items).toHaveLength(20)
     expect(dns.total).toBe(45)
   })
+
+  it("starts the summary over at the hook's own shell: what strace saw before is the sandbox launching it", () => {
+    const collector = createTraceCollector({ ...scope, command: 'node install.js' }, rules)
+    const parser = createStraceParser(collector.onEvent)
+    parser.push(`${[
+      '9 1.0 execve("/usr/bin/unshare", ["unshare", "--user", "--", "/bin/sh", "-c", "exec 3>&-; exec /bin/sh -c \\"$1\\" sh node install.js"], 0x1 /* 9 vars */) = 0',
+      '9 1.1 openat(AT_FDCWD</>, "/proc/9/uid_map", O_WRONLY) = 3',
+      '9 1.2 execve("/bin/sh", ["/bin/sh", "-c", "node install.js"], 0x1 /* 9 vars */) = 0',
+      '10 1.3 execve("/usr/bin/node", ["node", "install.js"], 0x1 /* 9 vars */) = 0',
+      '10 1.4 connect(5<socket:[1]>, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory)',
+      '10 1.5 openat(AT_FDCWD</work/p/node_modules/evil>, "/etc/hosts", O_RDONLY) = 3',
+    ].join('\n')}\n`)
+    parser.end()
+    const summary = collector.summary()
+    expect(summary.processes.items).toEqual(['/bin/sh -c node install.js', 'node install.js'])
+    expect(summary.writes.items).toEqual([])
+    expect(summary.reads.items).toEqual(['/etc/hosts'])
+    expect(summary.connections.items).toEqual([])
+  })
 })
