@@ -10,6 +10,7 @@ import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
 import { decideScript } from './policy/decide.js'
 import { loadPolicy } from './policy/load-policy.js'
 import type { PinVerdict } from './policy/pin-check.js'
+import { hookPlan, ROOT_EVENTS } from './hook-plan.js'
 import { grantFor, pinsFor, type Policy } from './policy/policy.js'
 import { buildReport } from './report/build-report.js'
 import { findingsFromRuns } from './report/findings.js'
@@ -44,13 +45,30 @@ export interface PipelineOptions {
   readonly selfBin: string
   readonly version: string
   readonly control: RunControl
-  readonly onHook?: (run: ScriptRun) => void
+  /** A hook is about to run in the sandbox. Hooks that are skipped or refused are not started: they only end. */
+  readonly onHookStart?: (hook: HookStart) => void
+  /** A hook ended (ran, or was skipped or refused); `id` is the one its start was told with. */
+  readonly onHook?: (run: ScriptRun, id: number) => void
+  /**
+   * How many hooks this run expects in all, counting those already seen: told when Arborist has
+   * queued its build (src/resolve/build-hooks.ts), with the project's own scripts; again if a
+   * second build adds more. Never told when nothing says it in advance (e.g. `--package-lock-only`).
+   */
+  readonly onHooksPlanned?: (total: number) => void
   /** Told at once when the namespace sandbox cannot be used, with the reason and the fix. */
   readonly onDegraded?: (degraded: { readonly reason: string; readonly fix: string }) => void
   /** Live output of the project's own scripts, as npm shows it. */
   readonly echoRoot?: (text: string) => void
   /** INIT_CWD for the scripts when the project is not where the user ran us (policy review's copy). */
   readonly initCwd?: string
+}
+
+/** A hook about to run: `id` ties it to its end (onHook). */
+export interface HookStart {
+  readonly id: number
+  readonly pkg: PackageRecord
+  readonly event: string
+  readonly command: string
 }
 
 export interface PipelineResult {
@@ -60,8 +78,6 @@ export interface PipelineResult {
   readonly prefix: string
   readonly secretValues: readonly string[]
 }
-
-const ROOT_EVENTS = ['preinstall', 'install', 'postinstall', 'prepublish', 'preprepare', 'prepare', 'postprepare']
 
 export const runPipeline = async (options: PipelineOptions): Promise<PipelineResult> => {
   const startedAt = Date.now()
@@ -119,14 +135,20 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     flat: config.flat, grants: policy.network, dir: brokerDir, node: options.execPath, git: realGit(config.flat['git'], options.env['PATH']),
   })
   const pins = pinChecker(policy, config.flat)
+  const plan = hookPlan({
+    runsRoot: !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0)),
+    rootPackage: () => arb?.rootPackage() ?? {},
+    ...(options.onHooksPlanned === undefined ? {} : { onPlanned: options.onHooksPlanned }),
+  })
   const handle = async (request: HookRequest): Promise<number> => {
+    const id = plan.arrived()
     const { pkg, changed } = await pins.apply(identify(request, arb, allow, prefix), request, (finding) => extraFindings.push(finding))
     const outcome = changed
       ? refused(request, 'its install code changed since it was approved (script-changed): not run until it is reviewed and approved again')
-      : await executeHook(request, pkg, { context, policy, unreviewedMode })
+      : await executeHook(request, pkg, { context, policy, unreviewedMode, onStart: (event, command) => options.onHookStart?.({ id, pkg, event, command }) })
     const run: ScriptRun = { pkg, outcome, startedAt: Date.now() - outcome.durationMs }
     runs.push(run)
-    options.onHook?.(run)
+    options.onHook?.(run, id)
     return outcome.outcome === 'ok' || outcome.outcome === 'skipped' || outcome.outcome === 'blocked' ? 0 : (outcome.exitCode || 1)
   }
   const broker = await startBroker({ dir: brokerDir, nodePath: options.execPath, handle })
@@ -144,9 +166,11 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       ignoreScripts,
       agent: gate.agent,
       git: gate.gitShim,
+      onBuild: plan.built,
     })
     const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
-    if (stop === 'continue' && !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0))) {
+    if (stop === 'continue' && plan.runsRoot) {
+      plan.rootStarting()
       await runRootScripts(prefix, arb.rootPackage(), broker.shimPath)
     }
     packageCount = arb.packageCount()
@@ -278,7 +302,7 @@ const refused = (request: HookRequest, reason: string): ScriptOutcome => ({
 const executeHook = async (
   request: HookRequest,
   pkg: PackageRecord,
-  state: { context: HookContext; policy: Policy; unreviewedMode: UnreviewedMode },
+  state: { context: HookContext; policy: Policy; unreviewedMode: UnreviewedMode; onStart: (event: string, command: string) => void },
 ): Promise<ScriptOutcome> => {
   const event = request.env['npm_lifecycle_event'] ?? 'unknown'
   const command = request.args[0] === '-c' ? request.args.slice(1).join(' ') : request.args.join(' ')
@@ -287,6 +311,7 @@ const executeHook = async (
     case 'run': {
       const grant = grantFor(state.policy, pkg)
       const timeoutMs = (grant.timeoutSec ?? state.policy.timeoutSec) * 1000
+      state.onStart(event, command)
       return runHook({ pkg, event, command, cwd: request.cwd, lifecycleEnv: request.env }, grant, state.context, timeoutMs)
     }
     case 'skip':

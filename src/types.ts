@@ -1,4 +1,6 @@
 /** Shared records of the install pipeline. Arborist nodes never appear here. */
+import type { HookActivity } from './trace/activity.js'
+
 
 export type Mode = 'enforce' | 'report'
 export type UnreviewedMode = 'sandbox' | 'skip' | 'fail'
@@ -65,6 +67,8 @@ export interface ScriptOutcome {
   readonly limit?: ResourceLimit
   /** What the tracer saw the hook do, already as findings. */
   readonly traced?: readonly Finding[]
+  /** What the hook did, bounded, for --verbose; never in the JSON report. Set for hooks that ran. */
+  readonly activity?: HookActivity
 }
 
 export interface ResourceLimit {

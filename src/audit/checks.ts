@@ -71,8 +71,8 @@ const installScript: Check = (entry, ctx, report) => {
     return
   }
   const approval = approvalOf(entry, ctx.allowScripts)
-  // npm's own command writes the allowScripts entry both tools read (a resolved spec for non-registry sources).
-  const spec = entry.source === 'registry' ? entry.realName ?? entry.name : entry.resolved ?? entry.realName ?? entry.name
+  // `policy approve` matches the name npm shows: the registry identity, else the folder name.
+  const name = entry.source === 'registry' ? entry.realName ?? entry.name : entry.name
   switch (approval) {
     case 'approved':
       report('install-script', 'note', `${label(entry)} has an install script, approved by allowScripts: it will run (in the sandbox with safe-install).`, { approval })
@@ -82,7 +82,7 @@ const installScript: Check = (entry, ctx, report) => {
       return
     case 'unreviewed':
       report('install-script', 'warning', `${label(entry)} has an install script that nobody has reviewed: npm 11 skips it, safe-install runs it only in the sandbox if told to. Review it, then approve or deny it.`,
-        { approval, fix: `npm approve-scripts ${spec}` })
+        { approval, fix: `safe-install policy approve ${name}` })
   }
 }
 

@@ -11,6 +11,6 @@ export const withCommonOptions = <T>(y: Argv<T>): Argv<T> =>
     .option('format', { choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'what to print on stdout' })
     .option('require-isolation', { type: 'boolean', default: false, describe: 'fail (exit 4) unless the namespace sandbox is in force' })
     .option('unreviewed', { choices: ['sandbox', 'skip', 'fail'] as const, describe: 'what happens to scripts with no allowScripts entry (default: skip)' })
-    .option('quiet', { type: 'boolean', alias: 'q', default: false, describe: 'print only errors and the summary' })
-    .option('verbose', { type: 'boolean', default: false, describe: 'print every hook and its output' })
+    .option('quiet', { type: 'boolean', alias: 'q', default: false, describe: 'no progress while hooks run; print only errors and the summary' })
+    .option('verbose', { type: 'boolean', default: false, describe: 'under each hook, what it ran, read, wrote and connected to; every command and finding evidence in the report' })
     .option('color', { type: 'boolean', describe: 'colour output (--no-color to disable; NO_COLOR respected)' })

@@ -10,7 +10,7 @@ import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
 import type { ScriptCoverage } from '../audit/run-audit.js'
 import { renderSarif } from '../report/sarif.js'
-import type { Report, ScriptRun, Severity, UnreviewedMode } from '../types.js'
+import type { Report, Severity, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
 import { ciCommand } from './commands/ci.js'
 import { doctorCommand } from './commands/doctor.js'
@@ -18,7 +18,9 @@ import { installCommand } from './commands/install.js'
 import { policyCommand } from './commands/policy.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
+import { useColor } from './color.js'
 import { toNpmArgs } from './options.js'
+import { createProgress, progressMode } from './progress.js'
 import { auditPlaces, installPlaces, renderFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
@@ -49,19 +51,8 @@ interface InstallArgs {
   readonly [key: string]: unknown
 }
 
-const useColor = (flag: boolean | undefined): boolean => {
-  if (flag !== undefined) return flag
-  if (process.env['NO_COLOR'] !== undefined && process.env['NO_COLOR'] !== '') return false
-  if (process.env['FORCE_COLOR'] !== undefined) return process.env['FORCE_COLOR'] !== '0'
-  return process.stdout.isTTY
-}
-
-const hookLine = (run: ScriptRun): string => {
-  const { pkg, outcome } = run
-  const id = `${pkg.name}${pkg.version === '' ? '' : `@${pkg.version}`}`
-  const time = outcome.durationMs > 0 ? ` (${(outcome.durationMs / 1000).toFixed(1)}s)` : ''
-  return stripControlInline(`safe-install: ${id} ${outcome.event}: ${outcome.outcome}${time}`)
-}
+/** Colour for what goes to `stream` (stdout unless said): src/cli/color.ts. */
+const colorFor = (flag: boolean | undefined, stream: { readonly isTTY?: boolean } = process.stdout): boolean => useColor(flag, process.env, stream)
 
 /** Workflow commands go where the machine-readable output is not: stdout for text, else stderr. */
 const printAnnotations = (format: OutputFormat, annotations: string, warnings: readonly string[]): void => {
@@ -71,13 +62,24 @@ const printAnnotations = (format: OutputFormat, annotations: string, warnings: r
 
 const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: InstallArgs, ci: CiContext): Promise<number> => {
   const control = new RunControl()
+  const progress = createProgress({
+    mode: progressMode({
+      quiet: args.quiet, isTTY: process.stderr.isTTY, ci: ci.detection.kind === 'ci', term: process.env['TERM'], textFormat: args.format === 'text',
+    }),
+    stream: process.stderr,
+    color: colorFor(args.color, process.stderr),
+    verbose: args.verbose,
+  })
   const onSignal = (): void => {
+    progress.stop()
     control.interrupt()
     process.stderr.write('\nsafe-install: interrupted; running scripts were killed and temporary files removed\n')
     process.exit(130)
   }
   process.once('SIGINT', onSignal)
   process.once('SIGTERM', onSignal)
+  // Whatever ends the process, the terminal gets its cursor back and no half-drawn block.
+  process.once('exit', progress.stop)
   const interactive = !args.quiet && args.format === 'text'
   // Loaded here, not at start-up: `audit` must not pay for Arborist and the sandbox.
   const { runPipeline } = await import('../pipeline.js')
@@ -98,12 +100,13 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     control,
     onDegraded: ({ reason, fix }: { reason: string; fix: string }) => {
       degraded = { reason, fix }
-      if (!args.quiet) process.stderr.write(`safe-install: warning: running without the namespace sandbox: ${stripControlInline(reason)}\n  fix: ${fix}\n`)
+      if (!args.quiet) progress.print(`safe-install: warning: running without the namespace sandbox: ${stripControlInline(reason)}\n  fix: ${fix}\n`)
     },
-    ...(interactive
-      ? { onHook: (run: ScriptRun) => process.stderr.write(`${hookLine(run)}\n`), echoRoot: (text: string) => process.stderr.write(text) }
-      : {}),
-  })
+    onHookStart: progress.started,
+    onHook: progress.ended,
+    onHooksPlanned: progress.planned,
+    ...(interactive ? { echoRoot: progress.print } : {}),
+  }).finally(progress.stop)
   const { report, failure, prefix } = result
   await saveLastReport(prefix, renderJson(report), writeFileAtomic)
   const places = await installPlaces(prefix, ci.repoPath)
@@ -113,7 +116,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
     ci, report, places, degraded, junit: args.junit, failOn: ['error'], title: `safe-install ${command}`,
     ...(failure === null ? {} : { failure: failure.message }),
   })
-  const color = useColor(args.color)
+  const color = colorFor(args.color)
   const out = await renderFor(args.format, report, { prefix, repoPath: ci.repoPath, color, verbose: args.verbose })
   if (!(args.quiet && args.format === 'text')) process.stdout.write(args.format === 'text' ? shieldStdout(ci, out) : out)
   else process.stdout.write(summaryLine(report))
@@ -169,7 +172,7 @@ const runAuditCommand = async (args: AuditArgs, ci: CiContext): Promise<number> 
     ci, report, places, degraded: undefined, junit: args.junit, failOn, title: 'safe-install audit', lockfile: places.lockfilePath,
   })
   const out = args.format === 'sarif' ? sarifForAudit(report, lockfilePath, ci.repoPath)
-    : await renderFor(args.format, report, { prefix: process.cwd(), repoPath: ci.repoPath, color: useColor(args.color), verbose: args.verbose })
+    : await renderFor(args.format, report, { prefix: process.cwd(), repoPath: ci.repoPath, color: colorFor(args.color), verbose: args.verbose })
   if (!(args.quiet && args.format === 'text')) process.stdout.write(args.format === 'text' ? shieldStdout(ci, out) : out)
   else process.stdout.write(`safe-install: audit of ${lockfilePath}: ${report.summary.packages} entries, ${report.summary.findings.error} errors, ${report.summary.findings.warning} warnings\n`)
   printAnnotations(args.format, annotations, warnings)
@@ -361,7 +364,7 @@ const runDoctorCommand = async (args: DoctorArgs): Promise<number> => {
   // Loaded here, not at start-up, like audit: other commands do not pay for it.
   const [{ runDoctor }, { renderDoctorJson, renderDoctorText }] = await Promise.all([import('../doctor/run-doctor.js'), import('../doctor/render.js')])
   const result = await runDoctor({ env: process.env, cwd: process.cwd(), execPath: process.execPath, version: VERSION })
-  process.stdout.write(args.format === 'json' ? renderDoctorJson(result) : renderDoctorText(result, { color: useColor(args.color), verbose: args.verbose }))
+  process.stdout.write(args.format === 'json' ? renderDoctorJson(result) : renderDoctorText(result, { color: colorFor(args.color), verbose: args.verbose }))
   const strict = result.sandbox.requireIsolation
   if (args['require-isolation'] && !strict.wouldPass) {
     throw new SafeInstallError('EISOLATION', strict.reason ?? 'the namespace sandbox could not be set up', strict.fix ?? undefined)

@@ -26,8 +26,12 @@ export const decideScript = (pkg: PackageRecord, unreviewed: UnreviewedMode): Sc
 }
 
 /**
- * The exact command that approves a package's scripts today: npm's own `approve-scripts`
- * writes the allowScripts entry that both npm and safe-install read.
+ * The exact command that approves a package's scripts: `safe-install policy approve` writes the
+ * allowScripts entry npm 11 writes (both tools read it) and also pins the script content. It
+ * matches installed packages by the name npm shows (the registry identity, else the folder name),
+ * which is `pkg.name` for every source.
  */
-export const approveCommand = (pkg: PackageRecord): string =>
-  `npm approve-scripts ${pkg.source === 'registry' ? pkg.name : pkg.resolved ?? pkg.name}`
+export const approveCommand = (pkg: Pick<PackageRecord, 'name'>): string => `safe-install policy approve ${pkg.name}`
+
+/** The exact command that denies a package's scripts (allowScripts `"name": false`). */
+export const denyCommand = (pkg: Pick<PackageRecord, 'name'>): string => `safe-install policy deny ${pkg.name}`

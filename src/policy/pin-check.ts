@@ -84,13 +84,13 @@ export const pinFinding = (verdict: PinVerdict, pkg: PackageRecord, event: strin
     case 'carried':
       return {
         rule: 'approval-carried', severity: 'note', action: 'reported', package: where, event,
-        message: `${label(pkg)}: its install code is identical to the approved ${verdict.key} (same pin), so the approval carries over; nothing new to review.`,
+        message: `${event} of ${label(pkg)}: its install code is identical to the approved ${verdict.key} (same pin), so the approval carries over; nothing new to review.`,
         evidence: { pinnedBy: verdict.key, pin: verdict.pin },
       }
     case 'changed':
       return {
         rule: 'script-changed', severity: 'error', action: 'blocked', package: where, event,
-        message: `${label(pkg)}: its install code differs from what was approved as ${verdict.key}, so it was not run: ${verdict.lines.slice(0, 3).join('; ')}${verdict.lines.length > 3 ? `; and ${verdict.lines.length - 3} more` : ''}. Read the change, then approve again with safe-install policy approve ${pkg.name}.`,
+        message: `${event} of ${label(pkg)}: its install code differs from what was approved as ${verdict.key}, so it was not run: ${verdict.lines.slice(0, 3).join('; ')}${verdict.lines.length > 3 ? `; and ${verdict.lines.length - 3} more` : ''}. Read the change, then approve again with safe-install policy approve ${pkg.name}.`,
         evidence: { pinnedBy: verdict.key, changes: [...verdict.lines], ...(verdict.diff === '' ? {} : { diff: verdict.diff }), fix: `safe-install policy approve ${pkg.name}` },
       }
     case 'match':

@@ -86,7 +86,7 @@ export const ruleCatalog: Readonly<Record<string, RuleDescription>> = {
   },
   'unreviewed-script': {
     title: 'A package has an install script nobody has approved',
-    help: 'The package has no allowScripts entry in package.json, so its script was skipped or run sandboxed, depending on `--unreviewed`. Read the script, then approve it with `npm approve-scripts <name>` or deny it with `npm deny-scripts <name>` (both write the allowScripts field of package.json, which npm and safe-install share), and run `safe-install rebuild <name>`.',
+    help: 'The package has no allowScripts entry in package.json, so its script was skipped or run sandboxed, depending on `--unreviewed`. Read the script, then approve it with `safe-install policy approve <name>` (which also pins its content) or deny it with `safe-install policy deny <name>`; both write the allowScripts field of package.json as npm 11 does, so npm and safe-install share it. Then run `safe-install rebuild <name>`.',
     defaultSeverity: 'warning',
   },
   'script-changed': {

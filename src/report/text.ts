@@ -1,4 +1,5 @@
 import type { Finding, Report, ReportPackage, ReportScript, ScriptOutcomeKind, Severity } from '../types.js'
+import { fixFor } from './fix-command.js'
 import { describeIsolation } from './isolation-lines.js'
 import { stripControl, stripControlInline as clean } from './sanitize.js'
 import { alignColumns, formatDuration, makePaint, plural, type Paint, type Tone } from './text-style.js'
@@ -44,29 +45,49 @@ const renderHeader = (report: Report, ctx: Context): string[] => {
 
 const showsCommand = (script: ReportScript, ctx: Context): boolean => ctx.verbose || script.outcome !== 'ok'
 
-const renderScripts = (packages: readonly ReportPackage[], ctx: Context): string[] => {
-  const entries = packages.flatMap((pkg) => pkg.scripts.map((script) => ({ pkg, script })))
+const samePackage = (finding: Finding, pkg: ReportPackage): boolean =>
+  finding.package.name === pkg.name && finding.package.version === pkg.version
+  && (finding.package.location === undefined || finding.package.location === pkg.location)
+
+/** Findings of one script row: its package and hook; the package's findings of no hook go on its first row. */
+const countFindings = (findings: readonly Finding[], pkg: ReportPackage, index: number): { text: string; tone: Tone | undefined } => {
+  const event = pkg.scripts[index]?.event
+  const own = findings.filter((f) => samePackage(f, pkg) && (f.event === event || (index === 0 && (f.event === undefined || !pkg.scripts.some((s) => s.event === f.event)))))
+  const counts = SEVERITIES.map(({ severity }) => ({ severity, n: own.filter((f) => f.severity === severity).length })).filter(({ n }) => n > 0)
+  if (counts.length === 0) return { text: '-', tone: undefined }
+  const text = counts.map(({ severity, n }) => plural(n, severity)).join(', ')
+  return { text, tone: counts[0]?.severity === 'error' ? 'red' : counts[0]?.severity === 'warning' ? 'yellow' : undefined }
+}
+
+/**
+ * The summary table: one row per install script (the package named on its first row), with its
+ * outcome, time and how many findings it has; the command under every script that did not end ok.
+ */
+const renderScripts = (report: Report, ctx: Context): string[] => {
+  const entries = report.packages.flatMap((pkg) => pkg.scripts.map((script, index) => ({ pkg, script, findings: countFindings(report.findings, pkg, index), first: index === 0 })))
   if (entries.length === 0) return ['No install scripts.']
-  const rows = alignColumns(
-    entries.map(({ pkg, script }) => [
-      idOf(pkg),
+  const rows = alignColumns([
+    ['package', 'hook', 'outcome', 'time', 'findings'],
+    ...entries.map(({ pkg, script, findings, first }) => [
+      first ? idOf(pkg) : '',
       clean(script.event),
       script.outcome,
-      script.outcome === 'skipped' ? '' : `(${formatDuration(script.durationMs)})`,
+      script.outcome === 'skipped' ? '' : formatDuration(script.durationMs),
+      findings.text,
     ]),
-  )
-  const lines = [ctx.paint('bold', 'Install scripts')]
-  rows.forEach(([id, event, outcome, duration], i) => {
+  ])
+  const [head, ...body] = rows
+  const lines = [ctx.paint('bold', 'Install scripts'), `  ${ctx.paint('dim', (head ?? []).join('  '))}`]
+  body.forEach(([id, event, outcome, duration, count], i) => {
     const entry = entries[i]!
-    lines.push(`  ${id}  ${event}  ${ctx.paint(OUTCOME_TONE[entry.script.outcome], outcome ?? '')}  ${duration}`.trimEnd())
+    const counted = entry.findings.tone === undefined ? count ?? '' : ctx.paint(entry.findings.tone, count ?? '')
+    lines.push(`  ${id}  ${event}  ${ctx.paint(OUTCOME_TONE[entry.script.outcome], outcome ?? '')}  ${duration}  ${counted}`.trimEnd())
     if (showsCommand(entry.script, ctx)) lines.push(`      ${ctx.paint('dim', `$ ${clean(entry.script.command)}`)}`)
   })
   return lines
 }
 
 const OUTPUT_LINES = 20
-
-const APPROVAL_RULES: ReadonlySet<string> = new Set(['unreviewed-script', 'script-changed'])
 
 const renderEvidence = (evidence: Finding['evidence']): string[] =>
   Object.entries(evidence)
@@ -76,21 +97,20 @@ const renderEvidence = (evidence: Finding['evidence']): string[] =>
       return `      ${clean(key)}: ${text.length > EVIDENCE_MAX ? `${text.slice(0, EVIDENCE_MAX)}…` : text}`
     })
 
-/** Messages usually name their package already; prefix it only when they do not. */
+/** Messages usually name their package and hook already; prefix them only when they do not. */
 const locate = (finding: Finding): string => {
-  if (finding.message.includes(finding.package.name)) return ''
-  const event = finding.event === undefined ? '' : ` ${clean(finding.event)}`
-  return `${idOf(finding.package)}${event}: `
+  const id = finding.package.version === '' ? clean(finding.package.name) : idOf(finding.package)
+  const event = finding.event === undefined ? '' : clean(finding.event)
+  const named = finding.message.includes(id) && (event === '' || finding.message.includes(event))
+  if (named) return ''
+  return `${id}${event === '' ? '' : ` ${event}`}: `
 }
 
 const renderFinding = (finding: Finding, ctx: Context): string[] => {
   const action = finding.action === 'blocked' ? ' [blocked]' : ''
   const lines = [`  ${ctx.paint('bold', clean(finding.rule))}${action}  ${locate(finding)}${clean(finding.message)}`]
-  const fix = finding.evidence['fix']
-  if (typeof fix === 'string' && fix !== '') {
-    const label = APPROVAL_RULES.has(finding.rule) ? 'approve with' : 'fix'
-    lines.push(`    ${label}: ${ctx.paint('cyan', clean(fix))}`)
-  }
+  const fix = fixFor(finding)
+  if (fix !== undefined) lines.push(`    ${fix.label}: ${ctx.paint('cyan', clean(fix.command))}`)
   if (ctx.verbose) return [...lines, ...renderEvidence(finding.evidence)]
   return [...lines, ...renderOutputTail(finding.evidence['output'])]
 }
@@ -154,15 +174,16 @@ const renderNextSteps = (report: Report, ctx: Context): string[] => {
     ctx.paint('bold', 'Next steps'),
     `  ${intro}`,
     ...rows.map((cells) => `    ${cells.join('  ')}`),
-    `  Read each script, then approve or deny it: ${ctx.paint('cyan', `npm approve-scripts ${names}`)} (or npm deny-scripts)`,
+    `  Read each script, then approve or deny it: ${ctx.paint('cyan', `safe-install policy approve ${names}`)} (or safe-install policy deny)`,
     ...(report.command === 'audit' ? [] : [`  Then run the approved ones, sandboxed: ${ctx.paint('cyan', `safe-install rebuild ${names}`)}`]),
   ]
 }
 
 /**
- * The human summary printed after a command: header with the isolation really in force, one
- * aligned line per install script, findings by severity with their fix command, a count line,
- * and next steps for unreviewed scripts. Every package-provided field is stripped of control
+ * The human summary printed after a command: header with the isolation really in force, a table
+ * of the install scripts (outcome, time, findings), findings by severity each naming its package
+ * and hook and ending with the command that fixes, approves or denies it, a count line, and next
+ * steps for unreviewed scripts. Every package-provided field is stripped of control
  * characters and escape sequences first, so a package cannot forge or hide report lines.
  */
 export const renderText = (report: Report, opts: TextOptions): string => {
@@ -170,7 +191,7 @@ export const renderText = (report: Report, opts: TextOptions): string => {
   const lines = [
     ...renderHeader(report, ctx),
     '',
-    ...(report.command === 'audit' ? renderInventory(report) : renderScripts(report.packages, ctx)),
+    ...(report.command === 'audit' ? renderInventory(report) : renderScripts(report, ctx)),
     ...renderFindings(report.command === 'audit' && !ctx.verbose ? report.findings.filter((f) => f.severity !== 'note') : report.findings, ctx),
     '',
     renderSummary(report, ctx),

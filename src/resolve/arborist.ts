@@ -3,6 +3,7 @@ import hostedGitInfo from 'hosted-git-info'
 import scriptAllowed from '@npmcli/arborist/lib/script-allowed.js'
 import unreviewedScripts from '@npmcli/arborist/lib/unreviewed-scripts.js'
 import type { AllowScripts } from '../policy/allow-scripts.js'
+import { countBuildHooks } from './build-hooks.js'
 import type { Approval, PackageRecord, PackageSource } from '../types.js'
 
 const { isScriptAllowed, matches, getTrustedRegistryIdentity } = scriptAllowed
@@ -50,6 +51,11 @@ export interface ArboristOptions {
   readonly agent?: (url: URL) => unknown
   /** npm's `git` setting: the resolver gate's git shim. */
   readonly git?: string
+  /**
+   * Told, each time Arborist starts a build (reify's, once the packages are on disk, or
+   * `rebuild`'s), how many hooks it is about to hand to the script shell (build-hooks.ts).
+   */
+  readonly onBuild?: (hooks: number) => void
 }
 
 export const openArborist = (options: ArboristOptions): ArboristSession => {
@@ -68,6 +74,9 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
     auditLevel: null,
     audit: false,
     fund: false,
+  })
+  if (options.onBuild !== undefined && !options.ignoreScripts) watchBuilds(arb, options.onBuild, {
+    allowScripts: options.allowScripts.entries, rebuildBundle: options.flat['rebuildBundle'] !== false,
   })
   let virtualTree: ArboristNode | null = null
   let lockSnapshot: Map<string, LockEntry> | null = null
@@ -174,6 +183,21 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
       if (tree === null) return 0
       return [...tree.inventory.values()].filter((node) => !node.isProjectRoot && !node.isLink).length
     },
+  }
+}
+
+/**
+ * Reify builds through `this.rebuild({ nodes })`: wrapping this instance's method is the one place
+ * where the nodes to build are known with their package.json on disk, before any of them runs.
+ */
+const watchBuilds = (arb: Arborist, onBuild: (hooks: number) => void, options: Parameters<typeof countBuildHooks>[1]): void => {
+  const rebuild = arb.rebuild.bind(arb)
+  arb.rebuild = async (args) => {
+    // Without nodes Arborist builds the whole actual tree, read inside rebuild: not counted.
+    if (args?.nodes === undefined) return rebuild(args)
+    const nodes = [...args.nodes]
+    onBuild(await countBuildHooks(nodes, options))
+    return rebuild({ ...args, nodes })
   }
 }
 

@@ -14,7 +14,8 @@ import { runInvocation } from './run-script.js'
 import { FILE_SIZE_MAX_BYTES, OUTPUT_LIMIT_BYTES, PIDS_MAX, type Invocation, type SandboxSpec } from './spec.js'
 import type { SandboxSession } from './session.js'
 import type { PackageGrant } from '../policy/policy.js'
-import type { EscapedProcess, Finding, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
+import type { EgressEvent, EscapedProcess, Finding, ResourceLimit, ScriptOutcome, ScriptTask } from '../types.js'
+import { createBoundedList, type TraceSummary } from '../trace/activity.js'
 import { createTraceCollector, loadTraceRules, type TraceCollector, type TraceRules, type TraceScope } from '../trace/collector.js'
 import { createObserverParser, observerNodeOptions, OBSERVER_ENV } from '../trace/observer-log.js'
 import { createStraceParser } from '../trace/strace-parser.js'
@@ -128,14 +129,21 @@ export const runHook = async (
   const label = `${task.pkg.name}-${task.event}`
   const tmp = await context.session.newTmpDir(label)
   const socketDir = context.egress !== undefined && context.backend.kind === 'namespace' ? await context.session.newTmpDir(`${label}-proxy`) : undefined
-  const egress = context.egress === undefined ? undefined : await startHookEgress({
-    settings: context.egress, pkg: task.pkg, event: task.event, packageGrants: grant.network, socketDir,
+  const egressSeen = createBoundedList<EgressEvent>(false)
+  const shared = context.egress
+  const settings = shared === undefined ? undefined
+    : { ...shared, onEvent: (event: EgressEvent) => { egressSeen.add(event); shared.onEvent(event) } }
+  const egress = settings === undefined ? undefined : await startHookEgress({
+    settings, pkg: task.pkg, event: task.event, packageGrants: grant.network, socketDir,
   })
+  let ran: { readonly outcome: ScriptOutcome; readonly trace: TraceSummary | undefined }
   try {
-    return await runContained(task, grant, context, { tmp, timeoutMs, egress })
+    ran = await runContained(task, grant, context, { tmp, timeoutMs, egress })
   } finally {
     await egress?.proxy.close()
   }
+  // Listed once the proxy has closed: its last connections are logged by then.
+  return { ...ran.outcome, activity: { trace: ran.trace, egress: egressSeen.list() } }
 }
 
 const runContained = async (
@@ -143,7 +151,7 @@ const runContained = async (
   grant: PackageGrant,
   context: HookContext,
   run: { readonly tmp: string; readonly timeoutMs: number; readonly egress: HookEgress | undefined },
-): Promise<ScriptOutcome> => {
+): Promise<{ readonly outcome: ScriptOutcome; readonly trace: TraceSummary | undefined }> => {
   const { tmp, timeoutMs } = run
   const markerValue = randomBytes(12).toString('hex')
   const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env)
@@ -176,7 +184,7 @@ const runContained = async (
       ? { echo: (chunk: Buffer) => context.echoRoot?.(redactSecrets(stripControl(chunk.toString('utf8')), context.secretValues)) }
       : {}),
   })
-  const tracedFindings = strace !== undefined ? strace.finish()
+  const seen = strace !== undefined ? strace.finish()
     : preload === undefined ? undefined
       : await readObserverLog(observerLog, traceCollector(task, grant, context, tmp, {
         projectDir: preload.projectDir, realHome: preload.realHome,
@@ -189,7 +197,7 @@ const runContained = async (
   const output = redactSecrets(stripControl(result.output), context.secretValues)
   const limit = result.timedOut ? undefined : limitHit(context.backend.kind, result.exitCode, init, output)
   const outcome = result.timedOut ? 'timeout' : result.exitCode === 0 ? 'ok' : 'failed'
-  return {
+  const done: ScriptOutcome = {
     event: task.event,
     command: task.command,
     outcome,
@@ -200,8 +208,9 @@ const runContained = async (
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
     ...(escaped.length === 0 ? {} : { escaped }),
     ...(limit === undefined ? {} : { limit }),
-    ...(tracedFindings === undefined ? {} : { traced: tracedFindings }),
+    ...(seen === undefined ? {} : { traced: seen.findings }),
   }
+  return { outcome: done, trace: seen?.summary }
 }
 
 const buildInvocation = (
@@ -299,6 +308,8 @@ const traceCollector = (
     hookTmp: tmp,
     decoyHome: home,
     writable: [...writeGrants(grant, home), ...(nodeGypDevdir === undefined ? [] : [nodeGypDevdir])],
+    runtimeDirs: context.backend.kind === 'none' ? [] : context.backend.runtimeDirs,
+    command: task.command,
     ...where,
   }, TRACE_CATALOG())
 }
@@ -311,7 +322,7 @@ const startStrace = (
   tmp: string,
   backend: Extract<HookBackend, { kind: 'namespace' }>,
   tracer: Extract<HookTracer, { kind: 'strace' }>,
-): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => Finding[] } => {
+): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => TraceResult } => {
   const collector = traceCollector(task, grant, context, tmp, {
     projectDir: backend.projectDir, realHome: backend.realHome, network: 'namespace', proxyPort: BRIDGE_PORT,
   })
@@ -321,13 +332,13 @@ const startStrace = (
     push: (chunk) => parser.push(chunk),
     finish: () => {
       parser.end()
-      return collector.findings()
+      return { findings: collector.findings(), summary: collector.summary() }
     },
   }
 }
 
 /** The preload observer's log, streamed through its parser into the collector once the hook has ended. */
-const readObserverLog = async (file: string, collector: TraceCollector): Promise<Finding[]> => {
+const readObserverLog = async (file: string, collector: TraceCollector): Promise<TraceResult> => {
   const parser = createObserverParser(collector.onObserved)
   try {
     for await (const chunk of createReadStream(file, { end: OBSERVER_LOG_MAX_BYTES - 1 })) parser.push(chunk as Buffer)
@@ -335,7 +346,13 @@ const readObserverLog = async (file: string, collector: TraceCollector): Promise
     // No node process ran (no log), or the hook removed it: nothing observed.
   }
   parser.end()
-  return collector.findings()
+  return { findings: collector.findings(), summary: collector.summary() }
+}
+
+/** What a hook's tracer gives back: its findings, and the bounded summary --verbose shows. */
+interface TraceResult {
+  readonly findings: Finding[]
+  readonly summary: TraceSummary
 }
 
 /** The observer's log in the hook's tmp; only its first 64 MiB are read (the file-size limit is far larger). */

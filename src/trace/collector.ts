@@ -1,5 +1,6 @@
 import { basename } from 'node:path'
 import type { Finding } from '../types.js'
+import { createTraceSummary, type TraceSummary } from './activity.js'
 import type { ObservedEvent } from './observed.js'
 import { classifyPath, loadPathRules, type PathRules } from './path-rules.js'
 import { classifySpawn, identifyProgram, loadProgramRules, type ProgramRules } from './program-rules.js'
@@ -43,6 +44,14 @@ export interface TraceScope {
    * went nowhere. `host`: no namespace (the preload observer on the v1 runner), so it may have.
    */
   readonly network: 'namespace' | 'host'
+  /** Where node, npm and safe-install live: reads there are left out of the activity summary. */
+  readonly runtimeDirs?: readonly string[]
+  /**
+   * The hook's command. strace follows the sandbox's own launch (its init, a nested unshare)
+   * before the shell that runs it: once `sh -c <command>` is seen, the activity summary starts
+   * over from there. Findings are judged on everything, as before.
+   */
+  readonly command?: string
 }
 
 export interface TraceCollector {
@@ -51,6 +60,8 @@ export interface TraceCollector {
   /** One tracer-neutral event (the preload observer's). */
   readonly onObserved: (event: ObservedEvent) => void
   readonly findings: () => Finding[]
+  /** What the hook did, bounded, for --verbose (activity.ts). */
+  readonly summary: () => TraceSummary
 }
 
 const MAX_FINDINGS = 200
@@ -63,11 +74,22 @@ export interface TraceRules {
 /** The catalogues in policies/ (sensitive-paths.json, notable-programs.json), validated and compiled. */
 export const loadTraceRules = (): TraceRules => ({ paths: loadPathRules(), programs: loadProgramRules() })
 
+/**
+ * What every process reads or writes to start and run: system libraries and configuration of the
+ * loader, its own /proc entries, the standard devices. Left out of the activity summary only;
+ * the rules still judge them.
+ */
+const RUNTIME_NOISE = /^\/(?:usr|lib|lib32|lib64|libx32|bin|sbin|etc\/(?:ld\.so[^/]*|localtime|locale\.alias|nsswitch\.conf|host\.conf|gai\.conf|ssl\/openssl\.cnf)|(?:var\/)?run\/nscd|proc\/(?:meminfo|cpuinfo|stat|loadavg|version)$|proc\/(?:self|thread-self|\d+\/(?:task\/\d+\/)?(?:fd|fdinfo|maps|stat|statm|status|cgroup|mountinfo|cmdline|environ|auxv|limits))|sys|dev\/(?:null|zero|full|u?random|tty|stdin|stdout|stderr|fd|pts|ptmx|shm))(?:\/|$)/
+
 /** Unix sockets that hand out the user's access: container engines, the session bus, ssh and gpg agents. */
 const HOST_SOCKET = /docker\.sock|podman\.sock|dbus|system_bus_socket|\/bus$|ssh-[^/]*\/agent|gnupg|S\.gpg-agent/
 
 export const createTraceCollector = (scope: TraceScope, rules: TraceRules): TraceCollector => {
   const programs = new Map<number, readonly string[]>()
+  let activity = createTraceSummary()
+  let launched = scope.command === undefined
+  /** `sh -c <command>` (npm's script shell): the hook itself begins. */
+  const isHookShell = (argv: readonly string[]): boolean => argv.at(-1) === scope.command && argv.at(-2) === '-c'
   const folded = new Map<string, { finding: Finding; count: number; succeeded: boolean }>()
   const label = `${scope.event} of ${scope.pkg.name}${scope.pkg.version === '' ? '' : `@${scope.pkg.version}`}`
   const base = { package: { ...scope.pkg }, event: scope.event }
@@ -90,6 +112,9 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   /** Places the hook (or any package) could have put a program: a name there proves nothing. */
   const planted = [scope.projectDir, scope.packageDir, scope.hookTmp, scope.decoyHome, ...scope.writable]
   const under = (path: string, dir: string): boolean => path === dir || path.startsWith(dir.endsWith('/') ? dir : `${dir}/`)
+  /** The hook's own places and the runtime's: not worth a line in the activity summary. */
+  const ownOrRuntime = (path: string): boolean =>
+    under(path, scope.packageDir) || under(path, scope.hookTmp) || RUNTIME_NOISE.test(path) || (scope.runtimeDirs ?? []).some((dir) => under(path, dir))
   /** The program a process runs, for the catalogue's "expected by" credit; none for a file the hook could have planted. */
   const programOf = (pid: number): string | undefined => {
     const argv = programs.get(pid)
@@ -107,6 +132,10 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   const onPath = (event: Extract<ObservedEvent, { kind: 'path' }>): void => {
     const { path, access } = event
     const failed = event.errno !== undefined
+    if (!ownOrRuntime(path)) {
+      if (access === 'write') activity.write(path, event.errno)
+      else if (access === 'read' && !failed) activity.read(path)
+    }
     const program = programOf(event.pid)
     const found = classifyPath(access, path, {
       realHome: scope.realHome, decoyHome: scope.decoyHome, projectDir: scope.projectDir, packageDir: scope.packageDir,
@@ -130,7 +159,14 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   const onExec = (event: Extract<ObservedEvent, { kind: 'exec' }>): void => {
     // What really ran is the file execve was given; argv[0] is the caller's to choose.
     const ran = [event.file, ...event.argv.slice(1)]
-    if (event.errno === undefined) programs.set(event.pid, ran)
+    if (event.errno === undefined) {
+      programs.set(event.pid, ran)
+      if (!launched && isHookShell(event.argv)) {
+        launched = true
+        activity = createTraceSummary()
+      }
+      activity.process(event.argv.length === 0 ? ran : event.argv)
+    }
     const found = classifySpawn(ran, rules.programs)
     if (found === null) return
     report(`process-spawn ${found.entryId} ${basename(event.file)} ${found.severity}`, () => ({
@@ -148,6 +184,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   const onSocket = (event: Extract<ObservedEvent, { kind: 'socket' }>): void => {
     if (event.family === 'unix') {
       const path = event.address
+      if (!RUNTIME_NOISE.test(path)) activity.connection(`unix ${path}`)
       if (!HOST_SOCKET.test(path)) return
       report(`direct-connection unix ${path}`, () => ({
         rule: 'direct-connection', severity: 'error', action: event.errno === undefined ? 'reported' : 'blocked',
@@ -159,6 +196,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     const { address: host, port } = event
     if (port === 0 || viaProxy(host, port)) return
     const shown = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`
+    activity.connection(`${event.protocol === 'udp' ? 'udp ' : ''}${shown}${event.errno === undefined ? '' : ` (${event.errno})`}`)
     const contained = scope.network === 'namespace'
     report(`direct-connection ${shown}`, () => ({
       rule: 'direct-connection', severity: 'error', action: contained || event.errno !== undefined ? 'blocked' : 'reported',
@@ -197,6 +235,7 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
         return
       case 'dns':
         // Names are judged where they are answered: the capture's DNS stub reports them to the proxy.
+        activity.dns(event.name)
         return
     }
   }
@@ -207,5 +246,6 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     },
     onObserved,
     findings: () => [...folded.values()].map(({ finding, count }) => (count === 1 ? finding : { ...finding, evidence: { ...finding.evidence, count } })),
+    summary: () => activity.summary(),
   }
 }

@@ -69,7 +69,7 @@ describe('safe-install audit', () => {
     const approval = Object.fromEntries(report.packages.map((p) => [p.name, p.approval]))
     expect(approval).toMatchObject({ 'benign-postinstall': 'approved', 'steal-npmrc': 'denied', 'dump-env': 'unreviewed', 'native-addon': 'unreviewed' })
     const unreviewed = report.findings.find((f) => f.rule === 'install-script' && f.package.name === 'dump-env')
-    expect(unreviewed).toMatchObject({ severity: 'warning', evidence: { fix: 'npm approve-scripts dump-env', lockfile: 'package-lock.json' } })
+    expect(unreviewed).toMatchObject({ severity: 'warning', evidence: { fix: 'safe-install policy approve dump-env', lockfile: 'package-lock.json' } })
     const lockLines = (await readFile(path.join(project.dir, 'package-lock.json'), 'utf8')).split('\n')
     expect(lockLines[Number(unreviewed?.evidence['line']) - 1]).toContain('"node_modules/dump-env"')
     expect(report.findings.filter((f) => f.severity === 'error')).toEqual([])

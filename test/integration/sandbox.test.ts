@@ -32,8 +32,8 @@ describe('sandboxed runner', () => {
     expect(existsSync(path.join(project.dir, 'node_modules', 'dump-env', 'env.json'))).toBe(false)
     const findings = report.findings.filter((f) => f.rule === 'unreviewed-script')
     expect(findings.map((f) => [f.package.name, f.severity, f.action, f.evidence['fix']]).sort()).toEqual([
-      ['benign-postinstall', 'warning', 'blocked', 'npm approve-scripts benign-postinstall'],
-      ['dump-env', 'warning', 'blocked', 'npm approve-scripts dump-env'],
+      ['benign-postinstall', 'warning', 'blocked', 'safe-install policy approve benign-postinstall'],
+      ['dump-env', 'warning', 'blocked', 'safe-install policy approve dump-env'],
     ])
     expect(report.packages.every((p) => p.approval === 'unreviewed' && p.scripts.every((s) => s.outcome === 'skipped'))).toBe(true)
   })

@@ -43,7 +43,7 @@ describe('auditLockfile', () => {
     expect(findings.map((f) => [f.package.name, f.severity, f.evidence['approval'], f.evidence['fix']])).toEqual([
       ['good', 'note', 'approved', undefined],
       ['bad', 'note', 'denied', undefined],
-      ['pinned', 'warning', 'unreviewed', 'npm approve-scripts pinned'],
+      ['pinned', 'warning', 'unreviewed', 'safe-install policy approve pinned'],
       ['bundled', 'note', 'bundled', undefined],
     ])
     const line = lockOf(packages).split('\n').findIndex((l) => l.includes('"node_modules/pinned"')) + 1

@@ -21,7 +21,7 @@ describe('renderAnnotations', () => {
     expect(renderAnnotations(sampleReport(), { places })).toEqual([
       '::error title=credential-read%3A evil-pkg@1.0.3,file=app/package-lock.json,line=120::preinstall of evil-pkg@1.0.3 read ~/.npmrc; it only found a decoy.',
       '::error title=egress-blocked%3A evil-pkg@1.0.3,file=app/package-lock.json,line=120::preinstall of evil-pkg@1.0.3 tried to POST to collector.example.test:80, which the policy does not allow.',
-      '::warning title=unreviewed-script%3A sharp@0.33.5,file=app/package-lock.json,line=310::install of sharp@0.33.5 was not run: it has no allowScripts entry.%0AFix: npm approve-scripts sharp',
+      '::warning title=unreviewed-script%3A sharp@0.33.5,file=app/package-lock.json,line=310::install of sharp@0.33.5 was not run: it has no allowScripts entry.%0AFix: safe-install policy approve sharp',
       '::warning title=static-curl-pipe-shell%3A my-app@1.0.0,file=app/package.json::The prepare script pipes a download into a shell.',
       '::notice title=install-script%3A esbuild@0.25.12,file=app/package-lock.json::esbuild@0.25.12 has a postinstall script.',
     ])

@@ -57,7 +57,7 @@ describe('renderStepSummary', () => {
       ['error', '<code>credential-read</code>'], ['error', '<code>egress-blocked</code>'], ['warning', '<code>unreviewed-script</code>'],
       ['warning', '<code>static-curl-pipe-shell</code>'], ['note', '<code>install-script</code>'],
     ])
-    expect(decode(findingRows[2]!)).toContain('Fix: <code>npm approve-scripts sharp</code>')
+    expect(decode(findingRows[2]!)).toContain('Fix: <code>safe-install policy approve sharp</code>')
     expect(md).toContain('### Network: 2 connections, 1 blocked')
     expect(decode(lines.find((line) => line.startsWith('| <code>evil') && line.includes('collector'))!)).toBe('| <code>evil-pkg@1.0.3</code> | <code>preinstall</code> | http <code>collector.example.test:80</code> | blocked | 2048 / 0 |')
   })

@@ -105,7 +105,7 @@ export const sampleReport = (overrides: Partial<Report> = {}): Report => ({
       event: 'install',
       action: 'blocked',
       message: 'install of sharp@0.33.5 was not run: it has no allowScripts entry.',
-      evidence: { command: 'node install/check', fix: 'npm approve-scripts sharp' },
+      evidence: { command: 'node install/check', fix: 'safe-install policy approve sharp' },
     },
     {
       rule: 'static-curl-pipe-shell',

@@ -51,7 +51,7 @@ describe('renderSarif', () => {
       expect(rule.properties?.tags).toEqual(['security'])
       expect(['error', 'warning', 'note']).toContain(rule.defaultConfiguration?.level)
     }
-    expect(rules[2]!.help?.markdown).toContain('`npm approve-scripts <name>`')
+    expect(rules[2]!.help?.markdown).toContain('`safe-install policy approve <name>`')
     expect(rules[2]!.help?.text).not.toContain('`')
   })
 
@@ -79,7 +79,7 @@ describe('renderSarif', () => {
   it('puts the fix command in the message text', () => {
     const result = (runOf(render()).results ?? [])[2]!
     expect(result.message.text).toBe(
-      'install of sharp@0.33.5 was not run: it has no allowScripts entry. Fix: npm approve-scripts sharp',
+      'install of sharp@0.33.5 was not run: it has no allowScripts entry. Fix: safe-install policy approve sharp',
     )
   })
 

@@ -34,17 +34,37 @@ describe('renderText', () => {
     )
   })
 
-  it('prints one aligned line per script', () => {
+  it('prints a table of the scripts: package, hook, outcome, time and findings', () => {
     const text = renderText(sampleReport(), plain)
     expect(text).toContain(
       [
         'Install scripts',
-        '  esbuild@0.25.12  postinstall  ok       (1.2s)',
-        '  evil-pkg@1.0.3   preinstall   blocked  (310ms)',
+        '  package          hook         outcome  time   findings',
+        '  esbuild@0.25.12  postinstall  ok       1.2s   1 note',
+        '  evil-pkg@1.0.3   preinstall   blocked  310ms  2 errors',
         '      $ node steal.js',
-        '  sharp@0.33.5     install      skipped',
+        '  sharp@0.33.5     install      skipped         1 warning',
         '      $ node install/check',
-        '  my-app@1.0.0     prepare      ok       (2.4s)',
+        '  my-app@1.0.0     prepare      ok       2.4s   1 warning',
+      ].join('\n'),
+    )
+  })
+
+  it('names a package once for its several hooks, and counts findings per hook', () => {
+    const report = sampleReport()
+    const esbuild = report.packages[0]!
+    const text = renderText(sampleReport({
+      packages: [{ ...esbuild, scripts: [{ ...esbuild.scripts[0]!, event: 'preinstall' }, { ...esbuild.scripts[0]!, outcome: 'failed', exitCode: 1 }] }],
+      findings: [
+        { ...report.findings[0]!, package: { name: 'esbuild', version: '0.25.12', location: 'node_modules/esbuild' }, event: 'postinstall' },
+        { ...report.findings[0]!, package: { name: 'esbuild', version: '0.25.12', location: 'node_modules/esbuild' }, event: 'postinstall', severity: 'warning' },
+      ],
+    }), plain)
+    expect(text).toContain(
+      [
+        '  package          hook         outcome  time  findings',
+        '  esbuild@0.25.12  preinstall   ok       1.2s  -',
+        '                   postinstall  failed   1.2s  1 error, 1 warning',
       ].join('\n'),
     )
   })
@@ -65,22 +85,24 @@ describe('renderText', () => {
       const text = renderText(hostile, { color: false, verbose })
       expect(text).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/)
       expect(text).toContain('      $ node x.jsall good fake line')
-      expect(text).toContain('  evil-pkg@1.0.3  preinstall  blocked  (310ms)')
+      expect(text).toContain('  evil-pkg@1.0.3  preinstall  blocked  310ms  -')
       expect(text).toContain('read ~/.npmrc.')
     }
   })
 
-  it('groups findings by severity and shows the fix command', () => {
+  it('groups findings by severity, each naming its package and hook and ending with the command to run', () => {
     const text = renderText(sampleReport(), plain)
     expect(text).toContain(
       [
         'Errors (2)',
         '  credential-read [blocked]  preinstall of evil-pkg@1.0.3 read ~/.npmrc; it only found a decoy.',
+        '    deny with: safe-install policy deny evil-pkg',
         '  egress-blocked [blocked]  preinstall of evil-pkg@1.0.3 tried to POST to collector.example.test:80, which the policy does not allow.',
+        '    deny with: safe-install policy deny evil-pkg',
         '',
         'Warnings (2)',
         '  unreviewed-script [blocked]  install of sharp@0.33.5 was not run: it has no allowScripts entry.',
-        '    approve with: npm approve-scripts sharp',
+        '    approve with: safe-install policy approve sharp',
         '  static-curl-pipe-shell  my-app@1.0.0 prepare: The prepare script pipes a download into a shell.',
         '',
         'Notes (1)',
@@ -105,7 +127,7 @@ describe('renderText', () => {
         'Next steps',
         '  These install scripts were skipped because nobody has reviewed them:',
         '    sharp@0.33.5  install',
-        '  Read each script, then approve or deny it: npm approve-scripts sharp (or npm deny-scripts)',
+        '  Read each script, then approve or deny it: safe-install policy approve sharp (or safe-install policy deny)',
         '  Then run the approved ones, sandboxed: safe-install rebuild sharp',
         '',
       ].join('\n'),
@@ -127,6 +149,6 @@ describe('renderText', () => {
     expect(renderText(sampleReport(), plain)).not.toContain('\u001b')
     const coloured = renderText(sampleReport(), { color: true, verbose: false })
     expect(coloured).toContain('\u001b[31mblocked\u001b[39m')
-    expect(coloured).toContain('\u001b[36mnpm approve-scripts sharp\u001b[39m')
+    expect(coloured).toContain('\u001b[36msafe-install policy approve sharp\u001b[39m')
   })
 })

@@ -156,4 +156,56 @@ describe('createTraceCollector with the preload observer\'s events', () => {
     const findings = observe([{ ...at, kind: 'socket', op: 'net.connect', family: 'ipv4', protocol: 'tcp', address: '127.0.0.1', port: 443 }])
     expect(findings.map((f) => f.rule)).toEqual(['direct-connection'])
   })
+
+  it('keeps a bounded summary of what the hook did for --verbose, without the runtime and its own places', () => {
+    const collector = createTraceCollector({ ...scope, runtimeDirs: ['/opt/node'] }, rules)
+    const parser = createStraceParser(collector.onEvent)
+    const open = (path: string, flags = 'O_RDONLY', result = '3'): string => `10 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "${path}", ${flags}) = ${result}`
+    parser.push(`${[
+      NODE,
+      open('/usr/lib/x86_64-linux-gnu/libc.so.6'), open('/opt/node/lib/node_modules/npm/index.js'), open('/proc/self/maps'),
+      open('/work/p/node_modules/evil/index.js'), open('/run/si/tmp/1-evil/x'),
+      open('/etc/hosts'), open('/etc/hosts'), open('/run/si/home/.npmrc'),
+      open('/home/alice/.ssh/id_rsa', 'O_RDONLY', '-1 ENOENT (No such file or directory)'),
+      open('/work/p/package.json', 'O_WRONLY|O_TRUNC', '-1 EROFS (Read-only file system)'),
+      open('/dev/null', 'O_WRONLY'),
+      '10 1.2 connect(5<socket:[1]>, {sa_family=AF_INET, sin_port=htons(3128), sin_addr=inet_addr("127.0.0.1")}, 16) = 0',
+      '10 1.2 connect(5<socket:[1]>, {sa_family=AF_INET, sin_port=htons(443), sin_addr=inet_addr("10.0.0.8")}, 16) = -1 ENETUNREACH (Network is unreachable)',
+    ].join('\n')}\n`)
+    parser.end()
+    const summary = collector.summary()
+    expect(summary.processes).toEqual({ items: ['node install.js'], total: 1, capped: false })
+    expect(summary.reads.items).toEqual(['/etc/hosts', '/run/si/home/.npmrc'])
+    expect(summary.writes.items).toEqual(['/work/p/package.json (EROFS)'])
+    expect(summary.connections.items).toEqual(['10.0.0.8:443 (ENETUNREACH)'])
+    expect(summary.dns.total).toBe(0)
+  })
+
+  it('counts past the entries it keeps', () => {
+    const collector = createTraceCollector(scope, rules)
+    for (let i = 0; i < 45; i += 1) collector.onObserved({ kind: 'dns', name: `n${i}.example.test`, pid: 1, time: 1, op: 'dns.lookup' })
+    collector.onObserved({ kind: 'dns', name: 'n0.example.test', pid: 1, time: 1, op: 'dns.lookup' })
+    const { dns } = collector.summary()
+    expect(dns.items).toHaveLength(20)
+    expect(dns.total).toBe(45)
+  })
+
+  it("starts the summary over at the hook's own shell: what strace saw before is the sandbox launching it", () => {
+    const collector = createTraceCollector({ ...scope, command: 'node install.js' }, rules)
+    const parser = createStraceParser(collector.onEvent)
+    parser.push(`${[
+      '9 1.0 execve("/usr/bin/unshare", ["unshare", "--user", "--", "/bin/sh", "-c", "exec 3>&-; exec /bin/sh -c \\"$1\\" sh node install.js"], 0x1 /* 9 vars */) = 0',
+      '9 1.1 openat(AT_FDCWD</>, "/proc/9/uid_map", O_WRONLY) = 3',
+      '9 1.2 execve("/bin/sh", ["/bin/sh", "-c", "node install.js"], 0x1 /* 9 vars */) = 0',
+      '10 1.3 execve("/usr/bin/node", ["node", "install.js"], 0x1 /* 9 vars */) = 0',
+      '10 1.4 connect(5<socket:[1]>, {sa_family=AF_UNIX, sun_path="/var/run/nscd/socket"}, 110) = -1 ENOENT (No such file or directory)',
+      '10 1.5 openat(AT_FDCWD</work/p/node_modules/evil>, "/etc/hosts", O_RDONLY) = 3',
+    ].join('\n')}\n`)
+    parser.end()
+    const summary = collector.summary()
+    expect(summary.processes.items).toEqual(['/bin/sh -c node install.js', 'node install.js'])
+    expect(summary.writes.items).toEqual([])
+    expect(summary.reads.items).toEqual(['/etc/hosts'])
+    expect(summary.connections.items).toEqual([])
+  })
 })
