@@ -84,8 +84,11 @@ for dir in /proc/[0-9]*; do
       continue
     fi
   fi
-  kill -9 "$pid" 2>/dev/null
-  echo "$pid $name" >> "$result"
+  # Reported only when it was still there to kill: a process that ended on its own between the
+  # listing and here (its comm already unreadable, under load) was no leftover.
+  if kill -9 "$pid" 2>/dev/null; then
+    echo "$pid $name" >> "$result"
+  fi
 done
 for pid in $tracers; do
   tries=0
