@@ -1,8 +1,9 @@
-import { existsSync, realpathSync } from 'node:fs'
+import { realpathSync } from 'node:fs'
 import { mkdtemp, readdir, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import runScript from '@npmcli/run-script'
+import { compromisedHosts } from './audit/malware-db/compromised-hosts.js'
 import { configList, loadNpmConfig, type NpmConfig } from './config/npm-config.js'
 import { SafeInstallError } from './errors.js'
 import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
@@ -48,6 +49,8 @@ export interface PipelineOptions {
   readonly onDegraded?: (degraded: { readonly reason: string; readonly fix: string }) => void
   /** Live output of the project's own scripts, as npm shows it. */
   readonly echoRoot?: (text: string) => void
+  /** INIT_CWD for the scripts when the project is not where the user ran us (policy review's copy). */
+  readonly initCwd?: string
 }
 
 export interface PipelineResult {
@@ -95,6 +98,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     backend: selected.backend,
     egress: {
       grants: policy.network,
+      mode: options.mode,
       upstream: upstreamProxy(config),
       secrets: secretNeedles(session.canaries, config.secretValues, options.env),
       denied: await compromisedHosts(options.env),
@@ -103,7 +107,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     },
     session,
     hostEnv: options.env,
-    npmEnv: config.scriptEnv,
+    npmEnv: options.initCwd === undefined ? config.scriptEnv : { ...config.scriptEnv, INIT_CWD: options.initCwd },
     secretValues: config.secretValues,
     envPass: policy.envPass,
     extraEnv: gyp,
@@ -413,19 +417,4 @@ const secretNeedles = (
     .filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].length >= 8 && isSecretName(entry[0]))
     .map(([name, value]) => ({ name: `environment ${name}`, value })),
 ]
-
-/**
- * Indicators of compromise of the imported malicious-package index (`safe-install db import`),
- * refused by every hook's egress proxy: domain, address or CIDR block → the advisories naming it
- * (src/egress/denied-hosts.ts matches names, literal and resolved addresses). No index, no denials.
- */
-const compromisedHosts = async (env: Readonly<Record<string, string | undefined>>): Promise<ReadonlyMap<string, string>> => {
-  const { defaultIndexPath } = await import('./audit/malware-db/default-path.js')
-  const file = defaultIndexPath(env)
-  if (!existsSync(file)) return new Map()
-  const { loadDatabase } = await import('./audit/malware-db/index.js')
-  const db = await loadDatabase(file)
-  const why = `listed in the malicious-package index ${file}`
-  return new Map([...db.iocs.domains, ...db.iocs.ips].map((host) => [host.toLowerCase(), why]))
-}
 

@@ -166,6 +166,14 @@ export interface InstalledPackage {
   /** npm's pinned key (`esbuild@0.25.12`, `github:o/r#sha`, `file:...`), null when the version cannot be trusted. */
   readonly versionedKey: string | null
   readonly hasScripts: boolean
+  /** The install scripts npm would run (npm's own enumeration: hooks, implicit node-gyp rebuild, prepare of non-registry sources). */
+  readonly scripts: Readonly<Record<string, string>>
+  /** The package folder. */
+  readonly path: string
+  /** The workspaces (`.` for the root project) whose dependencies lead to it, when it has scripts. */
+  readonly requiredBy: readonly string[]
+  /** npm's verdict with the policy it resolves, for packages with scripts (null otherwise, and for links). */
+  readonly approval: 'approved' | 'denied' | 'unreviewed' | null
   /** The lockfile's integrity of the installed tarball, when it has one. */
   readonly integrity: string | null
   /** A link or an optional dependency that cannot be installed here: never a candidate for --all or prune. */

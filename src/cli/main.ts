@@ -1,4 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { mkdtemp, rm, writeFile } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import yargs from 'yargs'
 import { hideBin } from 'yargs/helpers'
@@ -19,6 +22,8 @@ import { toNpmArgs } from './options.js'
 import { auditPlaces, installPlaces, renderFor, sarifForAudit, type OutputFormat } from './render.js'
 import { writeFileAtomic } from './write-output.js'
 import { renderJson } from '../report/json.js'
+import type { ReviewDecision } from './policy-output.js'
+import { saveLastReport } from '../policy/last-report.js'
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
 const SELF_BIN = fileURLToPath(new URL('../../bin/safe-install.js', import.meta.url))
@@ -100,6 +105,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
       : {}),
   })
   const { report, failure, prefix } = result
+  await saveLastReport(prefix, renderJson(report), writeFileAtomic)
   const places = await installPlaces(prefix, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, renderSarif(report, places))
@@ -200,7 +206,14 @@ const runDbImport = async (args: { readonly source: string; readonly out?: strin
 }
 
 interface PolicyArgs {
-  readonly action: 'approve' | 'deny' | 'prune' | 'import'
+  readonly action: 'ls' | 'review' | 'approve' | 'deny' | 'prune' | 'import' | 'learn'
+  readonly yes: boolean
+  readonly grants: boolean
+  readonly 'from-report'?: string
+  readonly 'pin-version': boolean
+  readonly 'allow-violations': boolean
+  readonly report?: string
+  readonly policy?: string
   readonly packages?: string[]
   readonly all: boolean
   readonly pin: boolean
@@ -211,6 +224,32 @@ interface PolicyArgs {
 
 const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
   // Loaded here: the policy commands read the installed tree with Arborist.
+  if (args.action === 'ls') {
+    if ((args.packages ?? []).length > 0 || args.all) throw new SafeInstallError('EUSAGE', 'policy ls takes no package names and no --all', 'safe-install policy ls')
+    const [{ listPolicy }, { renderListingJson, renderListingText }] = await Promise.all([import('../policy/list-policy.js'), import('./policy-output.js')])
+    const listing = await listPolicy({
+      cwd: process.cwd(), env: process.env, execPath: process.execPath,
+      ...(args.report === undefined ? {} : { reportFile: args.report }), ...(args.policy === undefined ? {} : { policyFile: args.policy }),
+    })
+    process.stdout.write(args.json ? renderListingJson(listing) : renderListingText(listing))
+    return EXIT_OK
+  }
+  if (args.action === 'review') return runPolicyReview(args)
+  if (args.action === 'learn') {
+    const fromReport = args['from-report']
+    if (fromReport === undefined) throw new SafeInstallError('EUSAGE', 'policy learn needs --from-report <file>', 'safe-install install --mode report --report run.json, then safe-install policy learn --from-report run.json')
+    const { runPolicyLearn } = await import('./commands/policy-learn.js')
+    const outcome = await runPolicyLearn({
+      'from-report': fromReport, ...(args.policy === undefined ? {} : { policy: args.policy }), 'dry-run': args['dry-run'], json: args.json,
+      'pin-version': args['pin-version'], 'allow-violations': args['allow-violations'],
+    }, { cwd: process.cwd(), env: process.env })
+    process.stdout.write(outcome.stdout)
+    return outcome.exitCode
+  }
+  if (args['from-report'] !== undefined) throw new SafeInstallError('EUSAGE', '--from-report applies to `policy learn` only', 'safe-install policy learn --from-report run.json')
+  if (args.report !== undefined || args.policy !== undefined || args.yes) {
+    throw new SafeInstallError('EUSAGE', '--report and --policy apply to `policy ls` and `policy review`, --yes to `policy review`', 'safe-install policy review --yes')
+  }
   const [{ runPolicy }, { renderPolicyJson, renderPolicyText }] = await Promise.all([import('../policy/run-policy.js'), import('./policy-output.js')])
   const result = await runPolicy({
     action: args.action, packages: args.packages ?? [], all: args.all, pin: args.pin, dryRun: args['dry-run'],
@@ -220,6 +259,95 @@ const runPolicyCommand = async (args: PolicyArgs): Promise<number> => {
   if (!args.json) for (const warning of result.warnings) process.stderr.write(`safe-install: warning: ${stripControlInline(warning)}\n`)
   process.stdout.write(args.json ? renderPolicyJson(result) : renderPolicyText(result))
   return EXIT_OK
+}
+
+/**
+ * `policy review`: the pending scripts run in a disposable copy (src/policy/review.ts), then a
+ * decision per package: asked on a terminal, `--yes` approves the clean ones, otherwise nothing is
+ * decided. Approvals and denials are written by the same code as `policy approve|deny`.
+ */
+const runPolicyReview = async (args: PolicyArgs): Promise<number> => {
+  if (args.all || args.policy !== undefined) throw new SafeInstallError('EUSAGE', 'policy review takes package names (default: every pending one), not --all or --policy', 'safe-install policy review esbuild')
+  const [{ runReview }, { runPipeline }, output, { runPolicy }] = await Promise.all([
+    import('../policy/review.js'), import('../pipeline.js'), import('./policy-output.js'), import('../policy/run-policy.js'),
+  ])
+  const control = new RunControl()
+  const review = await runReview({
+    cwd: process.cwd(), env: process.env, execPath: process.execPath, packages: args.packages ?? [],
+    run: (options) => runPipeline({ ...options, npmArgs: [], env: process.env, execPath: process.execPath, selfBin: SELF_BIN, version: VERSION, control }),
+  })
+  if (args.report !== undefined && review.report !== undefined) await writeFileAtomic(args.report, renderJson(review.report))
+  if (!args.json) process.stdout.write(output.renderReviewText(review))
+  const decisions: ReviewDecision[] = []
+  const ask = !args.yes && !args.json && process.stdin.isTTY && process.stdout.isTTY
+  const prompt = ask ? (await import('node:readline/promises')).createInterface({ input: process.stdin, output: process.stdout }) : undefined
+  try {
+    for (const pkg of review.packages) {
+      if (args.yes) {
+        decisions.push(pkg.clean
+          ? { name: pkg.name, decision: 'approved', reason: 'its scripts did nothing the rules flag (--yes)' }
+          : args.grants ? { name: pkg.name, decision: 'approved-with-grants', reason: 'approved with the grants its run needed (--yes --grants), unless it did something never granted' }
+            : { name: pkg.name, decision: 'skipped', reason: 'findings or a failed script: left for a person (--yes approves clean packages only; --grants approves with what it needed)' })
+        continue
+      }
+      if (prompt === undefined) {
+        decisions.push({ name: pkg.name, decision: 'skipped', reason: 'no terminal to ask: pass --yes, or approve/deny it with safe-install policy approve|deny' })
+        continue
+      }
+      const answer = (await prompt.question(`${stripControlInline(pkg.name)}@${stripControlInline(pkg.version)}: [a]pprove and pin, approve with the [g]rants it needed, [d]eny, [s]kip? `)).trim().toLowerCase()
+      decisions.push(answer.startsWith('a') ? { name: pkg.name, decision: 'approved', reason: 'approved after review' }
+        : answer.startsWith('g') ? { name: pkg.name, decision: 'approved-with-grants', reason: 'approved with the grants its run needed' }
+        : answer.startsWith('d') ? { name: pkg.name, decision: 'denied', reason: 'denied after review' }
+          : { name: pkg.name, decision: 'skipped', reason: 'skipped' })
+    }
+  } finally {
+    prompt?.close()
+  }
+  if (review.report !== undefined) await learnForReview(review.report, decisions, review.prefix, args, output.renderDecisionGrants)
+  for (const [decision, action] of [['approved', 'approve'], ['denied', 'deny']] as const) {
+    const names = decisions.filter((d) => d.decision === decision).map((d) => d.name)
+    if (names.length === 0) continue
+    const result = await runPolicy({ action, packages: names, all: false, pin: args.pin, dryRun: args['dry-run'], cwd: process.cwd(), env: process.env, execPath: process.execPath })
+    if (!args.json) process.stdout.write(output.renderPolicyText(result))
+  }
+  if (args.json) process.stdout.write(output.renderReviewJson(review, decisions))
+  else for (const d of decisions.filter((x) => x.decision === 'skipped')) process.stdout.write(`skipped ${stripControlInline(d.name)}: ${d.reason}\n`)
+  return EXIT_OK
+}
+
+/**
+ * `approved-with-grants`: `policy learn` on the review run, narrowed to that package, writes the
+ * grants it needed; a package whose run did something never granted (a credential read ...) is
+ * not approved. Decisions are updated in place: approved or skipped, with the reason.
+ */
+const learnForReview = async (
+  report: Report, decisions: ReviewDecision[], prefix: string, args: PolicyArgs,
+  render: (name: string, text: string) => string,
+): Promise<void> => {
+  const { runPolicyLearn } = await import('./commands/policy-learn.js')
+  const dir = await mkdtemp(join(tmpdir(), 'safe-install-review-learn-'))
+  try {
+    for (const [index, decision] of decisions.entries()) {
+      if (decision.decision !== 'approved-with-grants') continue
+      const mine = (p: { name: string }): boolean => p.name === decision.name
+      if (!report.packages.some((p) => mine(p) && p.scripts.length > 0)) {
+        decisions[index] = { name: decision.name, decision: 'skipped', reason: 'its scripts did not run in the review, so there is nothing to approve it on' }
+        continue
+      }
+      const narrowed: Report = { ...report, packages: report.packages.filter(mine), egress: report.egress.filter((e) => mine(e.package)), findings: report.findings.filter((f) => mine(f.package)) }
+      const file = join(dir, `${index}.json`)
+      await writeFile(file, renderJson(narrowed))
+      const learnt = await runPolicyLearn({
+        'from-report': file, policy: join(prefix, 'safe-install.policy.json'), 'dry-run': args['dry-run'], json: false, 'pin-version': false, 'allow-violations': false,
+      }, { cwd: prefix, env: process.env })
+      if (!args.json) process.stdout.write(render(decision.name, learnt.stdout))
+      decisions[index] = learnt.exitCode === 0
+        ? { name: decision.name, decision: 'approved', reason: 'approved with the grants its review run needed' }
+        : { name: decision.name, decision: 'skipped', reason: 'its review run did something that is never granted (see above): not approved' }
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
 }
 
 interface DoctorArgs {

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { assess } from './assess.js'
 import { openRecord, type ProxyContext } from './context.js'
 import { dial } from './dial.js'
-import { buildSecretFinding, type EgressAttempt } from './egress-report.js'
+import { buildSecretFinding, buildUnexpectedFinding, type EgressAttempt } from './egress-report.js'
 import { printableHost } from './host-rules.js'
 import { refuse } from './refuse.js'
 import { relay } from './relay.js'
@@ -24,7 +24,7 @@ export const handleConnect = async (ctx: ProxyContext, req: IncomingMessage, soc
     answerSocket(socket, 400, `malformed CONNECT target "${printableHost((req.url ?? '').slice(0, 100))}" (host:port expected)`)
     return
   }
-  const { decision, shownHost, secrets } = assess(ctx, req, target)
+  const { decision, shownHost, secrets, unexpected } = assess(ctx, req, target)
   const attempt: EgressAttempt = {
     protocol: target.port === 443 ? 'https' : 'tcp', host: shownHost, port: target.port, method: 'CONNECT',
   }
@@ -35,6 +35,7 @@ export const handleConnect = async (ctx: ProxyContext, req: IncomingMessage, soc
     return
   }
   const dialed = await dial(ctx, decision, target.port, 'tunnel')
+  if (dialed.kind !== 'denied' && unexpected !== null) ctx.emitFinding(buildUnexpectedFinding(ctx.attribution, attempt, unexpected.reason))
   switch (dialed.kind) {
     case 'denied':
       answerSocket(socket, 403, refuse(ctx, attempt, dialed.denial, { names: [], where: 'headers' }))

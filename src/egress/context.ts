@@ -12,6 +12,8 @@ export type ResolveHost = (host: string) => Promise<readonly string[]>
 export interface ProxyContext {
   readonly attribution: EgressAttribution
   readonly grants: readonly HostGrant[]
+  /** `report`: what only the grants refuse is let through and recorded (egress-unexpected); see assess.ts. */
+  readonly mode: 'enforce' | 'report'
   /** Refused whatever the grants say (host → why); see EgressProxyOptions.denied. */
   readonly denied?: ReadonlyMap<string, string>
   readonly upstream: UpstreamProxy | null

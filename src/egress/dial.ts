@@ -68,7 +68,7 @@ export const dial = async (ctx: ProxyContext, allowed: AllowDecision, port: numb
     }
     const ioc = addresses.map((text) => ({ text, why: deniedAddress(ctx.denied, text) })).find((hit) => hit.why !== undefined)
     if (ioc !== undefined) {
-      return { kind: 'denied', denial: { kind: 'deny', reason: `${allowed.host} resolves to ${ioc.text}, a known indicator of compromise (${ioc.why ?? ''}); refused whatever the grants say`, category: 'not-granted', host: allowed.host } }
+      return { kind: 'denied', denial: { kind: 'deny', reason: `${allowed.host} resolves to ${ioc.text}, a known indicator of compromise (${ioc.why ?? ''}); refused whatever the grants say`, category: 'indicator', host: allowed.host } }
     }
     const checked = decideResolved(allowed, port, addresses, ctx.grants)
     if (checked.kind === 'deny') return { kind: 'denied', denial: checked }

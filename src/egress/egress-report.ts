@@ -56,7 +56,11 @@ export const buildEgressEvent = (
   decision,
 })
 
-/** `metadata-endpoint` for cloud metadata, `egress-blocked` for everything else the grants refuse. */
+/**
+ * `metadata-endpoint` for cloud metadata, `egress-blocked` for everything else the grants refuse.
+ * The evidence names the denial's category (`not-granted` is the only one a grant can lift), and a
+ * fix only where a grant would help: never for an indicator of compromise or an invalid target.
+ */
 export const buildBlockedFinding = (
   attribution: EgressAttribution,
   attempt: EgressAttempt,
@@ -70,14 +74,28 @@ export const buildBlockedFinding = (
       evidence: { ...facts(attempt), reason: denial.reason },
     }
   }
-  const fix = denial.category === 'invalid' ? {}
+  const fix = denial.category === 'invalid' || denial.category === 'indicator' ? {}
     : { fix: `grant it in safe-install.policy.json: "packages": { "${attribution.package.name}": { "network": ["${grantTextFor(attempt)}"] } }` }
   return {
     ...base, rule: 'egress-blocked',
     message: `${label(attribution)} was refused a connection to ${hostPort(attempt)}: ${denial.reason}.`,
-    evidence: { ...facts(attempt), reason: denial.reason, ...fix },
+    evidence: { ...facts(attempt), reason: denial.reason, category: denial.category, ...fix },
   }
 }
+
+/**
+ * `egress-unexpected` (report mode): a connection the grants do not allow, let through and
+ * recorded because the run only reports. Enforce mode would have refused it with `egress-blocked`.
+ */
+export const buildUnexpectedFinding = (attribution: EgressAttribution, attempt: EgressAttempt, reason: string): Finding => ({
+  rule: 'egress-unexpected', severity: 'error', action: 'reported',
+  package: { ...attribution.package }, event: attribution.event,
+  message: `${label(attribution)} reached ${hostPort(attempt)}, which enforce mode would refuse (${reason}); report mode let it through.`,
+  evidence: {
+    ...facts(attempt), reason,
+    fix: `if the package needs it, grant it in safe-install.policy.json: "packages": { "${attribution.package.name}": { "network": ["${grantTextFor(attempt)}"] } }`,
+  },
+})
 
 /**
  * A secret seen leaving. Requests are refused before the secret leaves (`blocked`); in a tunnel

@@ -3,7 +3,7 @@ import { request, type ClientRequest, type IncomingMessage, type ServerResponse 
 import { assess, shownPath } from './assess.js'
 import { openRecord, type AttemptRecord, type ProxyContext } from './context.js'
 import { dial, formatAuthority } from './dial.js'
-import type { EgressAttempt } from './egress-report.js'
+import { buildUnexpectedFinding, type EgressAttempt } from './egress-report.js'
 import { refuse } from './refuse.js'
 import { answerResponse, forwardableHeaders, parseAbsoluteTarget } from './request-head.js'
 import { createSecretStream } from './secret-scan.js'
@@ -21,7 +21,7 @@ export const handleHttpRequest = async (ctx: ProxyContext, req: IncomingMessage,
     answerResponse(req, res, 400, target.reason, { connection: 'close' })
     return
   }
-  const { decision, shownHost, secrets } = assess(ctx, req, target)
+  const { decision, shownHost, secrets, unexpected } = assess(ctx, req, target)
   const method = req.method ?? 'GET'
   const attempt: EgressAttempt = {
     protocol: 'http', host: shownHost, port: target.port, method, path: shownPath(ctx, target.path),
@@ -33,6 +33,7 @@ export const handleHttpRequest = async (ctx: ProxyContext, req: IncomingMessage,
     return
   }
   const dialed = await dial(ctx, decision, target.port, 'forward')
+  if (dialed.kind !== 'denied' && unexpected !== null) ctx.emitFinding(buildUnexpectedFinding(ctx.attribution, attempt, unexpected.reason))
   if (dialed.kind !== 'connected') {
     const denied = dialed.kind === 'denied'
     answerResponse(req, res, denied ? 403 : 502, denied ? refuse(ctx, attempt, dialed.denial, { names: [], where: 'headers' }) : dialed.reason)

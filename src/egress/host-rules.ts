@@ -19,7 +19,8 @@ export type NormalizedHost =
   | { readonly kind: 'name'; readonly name: string }
   | { readonly kind: 'invalid'; readonly reason: string }
 
-export type DenyCategory = Exclude<AddressCategory, 'public'> | 'not-granted' | 'invalid'
+/** `indicator`: an indicator of compromise of the malicious-package index, refused whatever the grants or mode say. */
+export type DenyCategory = Exclude<AddressCategory, 'public'> | 'not-granted' | 'indicator' | 'invalid'
 
 export type EgressDecision =
   | {
@@ -28,7 +29,8 @@ export type EgressDecision =
     readonly rule: string
     /** Canonical host: lowercase ASCII name, dotted quad, or compressed IPv6 without brackets. */
     readonly host: string
-    readonly via: 'exact' | 'wildcard'
+    /** `report`: granted by nothing, let through by --mode report; like a wildcard, it never reaches a non-public address. */
+    readonly via: 'exact' | 'wildcard' | 'report'
     readonly target: 'name' | 'address'
   }
   | { readonly kind: 'deny'; readonly reason: string; readonly category: DenyCategory; readonly host: string }

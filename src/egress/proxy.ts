@@ -32,6 +32,12 @@ export interface EgressProxyOptions {
   readonly attribution: EgressAttribution
   /** Network grants for this hook (policy-wide plus the package's), as in safe-install.policy.json. */
   readonly grants: readonly string[]
+  /**
+   * `report` (--mode report): a host refused only for want of a grant is let through and recorded as
+   * `egress-unexpected`, for `policy learn`. Metadata, loopback, private and other non-public
+   * addresses, indicators of compromise and secrets are refused in both modes. Default `enforce`.
+   */
+  readonly mode?: 'enforce' | 'report'
   /** The user's own proxy; allowed traffic is chained through it (http:// only). */
   readonly upstream?: { readonly url: string } | undefined
   /** Canaries and real secret values that must never leave. */
@@ -89,6 +95,7 @@ export const startEgressProxy = async (options: EgressProxyOptions): Promise<Egr
   const ctx: ProxyContext = {
     attribution: options.attribution,
     grants: parsed.grants,
+    mode: options.mode ?? 'enforce',
     denied: options.denied ?? new Map(),
     upstream: options.upstream === undefined ? null : parseUpstream(options.upstream.url),
     needles: compileNeedles(options.secrets),

@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { assess, shownPath } from './assess.js'
 import { openRecord, type ProxyContext } from './context.js'
 import { dial, formatAuthority } from './dial.js'
-import { buildSecretFinding, type EgressAttempt } from './egress-report.js'
+import { buildSecretFinding, buildUnexpectedFinding, type EgressAttempt } from './egress-report.js'
 import { refuse } from './refuse.js'
 import { relay } from './relay.js'
 import { answerSocket, forwardableHeaders, parseAbsoluteTarget } from './request-head.js'
@@ -21,7 +21,7 @@ export const handleUpgrade = async (ctx: ProxyContext, req: IncomingMessage, soc
     answerSocket(socket, 400, target.reason)
     return
   }
-  const { decision, shownHost, secrets } = assess(ctx, req, target)
+  const { decision, shownHost, secrets, unexpected } = assess(ctx, req, target)
   const attempt: EgressAttempt = {
     protocol: 'http', host: shownHost, port: target.port,
     method: req.method ?? 'GET', path: shownPath(ctx, target.path),
@@ -33,6 +33,7 @@ export const handleUpgrade = async (ctx: ProxyContext, req: IncomingMessage, soc
     return
   }
   const dialed = await dial(ctx, decision, target.port, 'tunnel')
+  if (dialed.kind !== 'denied' && unexpected !== null) ctx.emitFinding(buildUnexpectedFinding(ctx.attribution, attempt, unexpected.reason))
   if (dialed.kind !== 'connected') {
     const denied = dialed.kind === 'denied'
     answerSocket(socket, denied ? 403 : 502, denied ? refuse(ctx, attempt, dialed.denial, { names: [], where: 'headers' }) : dialed.reason)

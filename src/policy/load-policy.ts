@@ -59,6 +59,11 @@ export const loadPolicy = async (options: { readonly explicit?: string; readonly
     throw new SafeInstallError('EPOLICY', `${file}: cannot read policy file (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
       'check the --policy path')
   }
+  return policyFromText(text, file)
+}
+
+/** A policy file's text, parsed, validated and merged over its preset; `file` names it in errors (EPOLICY). */
+export const policyFromText = (text: string, file: string): Policy => {
   let parsed: unknown
   try {
     parsed = JSON.parse(text)

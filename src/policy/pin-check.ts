@@ -38,7 +38,7 @@ export interface PinCheckOptions {
   readonly readApproved?: (integrity: string) => Promise<ReadonlyMap<string, { readonly data: Buffer | undefined }> | undefined>
 }
 
-export const checkPins = async (policy: Policy, pkg: PackageRecord, dir: string, options: PinCheckOptions = {}): Promise<PinVerdict> => {
+export const checkPins = async (policy: Policy, pkg: Pick<PackageRecord, 'name' | 'version'>, dir: string, options: PinCheckOptions = {}): Promise<PinVerdict> => {
   const pins = pinsFor(policy, pkg.name)
   if (pins.length === 0) return { kind: 'unpinned' }
   const content = await scriptContent(dir)

@@ -56,7 +56,8 @@ export const loadInstalledPackages = async (options: LoadInstalledOptions): Prom
 
 const describeNode = async (node: ArboristNode, options: LoadInstalledOptions): Promise<InstalledPackage> => {
   const display = trustedDisplay(node)
-  const hasScripts = Object.keys(await getInstallScripts(node)).length > 0
+  const scripts = await getInstallScripts(node)
+  const hasScripts = Object.keys(scripts).length > 0
   const linkOrInert = node.isLink || node.inert
   return {
     location: node.location,
@@ -65,6 +66,10 @@ const describeNode = async (node: ArboristNode, options: LoadInstalledOptions): 
     nameKey: nameKeyFor(node),
     versionedKey: versionedKeyFor(node),
     hasScripts,
+    scripts,
+    path: node.path,
+    requiredBy: hasScripts ? workspacesOf(node) : [],
+    approval: linkOrInert || !hasScripts ? null : approvalOf(isScriptAllowed(node, options.policy)),
     integrity: node.integrity,
     linkOrInert,
     unreviewed: !linkOrInert && hasScripts && isScriptAllowed(node, options.policy) === null,
@@ -118,4 +123,28 @@ const targets = (node: ArboristNode, key: string): boolean => {
     case 'alias':
       return false
   }
+}
+
+const approvalOf = (verdict: boolean | null): 'approved' | 'denied' | 'unreviewed' =>
+  verdict === true ? 'approved' : verdict === false ? 'denied' : 'unreviewed'
+
+/** The workspaces (or `.` for the root project) that reach a node through dependency edges. */
+const workspacesOf = (node: ArboristNode): string[] => {
+  const found = new Set<string>()
+  const queue: ArboristNode[] = [node]
+  const visited = new Set<ArboristNode>()
+  while (queue.length > 0 && visited.size < 10_000) {
+    const current = queue.shift() as ArboristNode
+    if (visited.has(current)) continue
+    visited.add(current)
+    for (const edge of current.edgesIn) {
+      const from = edge.from
+      if (from === null) continue
+      if (from.isProjectRoot) found.add('.')
+      else if (from.isWorkspace) found.add(from.location)
+      else queue.push(from)
+    }
+    for (const link of current.linksIn) queue.push(link)
+  }
+  return [...found].sort()
 }

@@ -11,6 +11,8 @@ export const BRIDGE_PORT = 3128
 export interface EgressSettings {
   /** Hosts every script may reach (policy `network.allow`). */
   readonly grants: readonly string[]
+  /** `report`: hosts refused only for want of a grant are let through and recorded (egress-unexpected). */
+  readonly mode: 'enforce' | 'report'
   /** The user's own proxy (npm's https-proxy / proxy), chained to when set. */
   readonly upstream: string | undefined
   /** Canary and real secret values that must never leave. */
@@ -47,6 +49,7 @@ export const startHookEgress = async (options: {
     listen: socketPath === undefined ? { kind: 'tcp', host: '127.0.0.1', credentials } : { kind: 'unix', path: socketPath },
     attribution: { package: { name: options.pkg.name, version: options.pkg.version, location: options.pkg.location }, event: options.event },
     grants: [...options.settings.grants, ...options.packageGrants],
+    mode: options.settings.mode,
     denied: options.settings.denied,
     upstream: options.settings.upstream === undefined ? undefined : { url: options.settings.upstream },
     secrets: options.settings.secrets,

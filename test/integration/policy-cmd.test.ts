@@ -78,7 +78,11 @@ describe('safe-install policy', () => {
     const theirs = await copy(ours, 'mirror-npm')
 
     const approved = await si(ours, ['approve', PROBE])
-    expect(approved.split('\n').sort()).toEqual(['', `approved ${PROBE}@1.0.0`, `approved ${PROBE}@1.1.0`, `safe-install: wrote 2 changes to ${path.join(ours.dir, 'package.json')}`].sort())
+    expect(approved.split('\n').filter((line) => !/^pinned |^safe-install: recorded /.test(line)).sort())
+      .toEqual(['', `approved ${PROBE}@1.0.0`, `approved ${PROBE}@1.1.0`, `safe-install: wrote 2 changes to ${path.join(ours.dir, 'package.json')}`].sort())
+    // Each approved version's install code is pinned in safe-install.policy.json (the file npm does not read).
+    expect(approved).toContain(`pinned ${PROBE}@1.0.0: its install code is sha256-`)
+    expect(approved).toContain(`recorded 2 content pins in ${path.join(ours.dir, 'safe-install.policy.json')}`)
     expect(await si(ours, ['deny', 'order-leaf'])).toBe(`denied order-leaf\nsafe-install: wrote 1 change to ${path.join(ours.dir, 'package.json')}\n`)
     await si(ours, ['approve', '--all'])
     await npmOk(theirs, ['install-scripts', 'approve', PROBE])

@@ -50,7 +50,7 @@ describe('egress proxy: CONNECT tunnels', () => {
       rule: 'egress-blocked', severity: 'error', action: 'blocked', package: PKG, event: 'postinstall',
       message: `postinstall of evil-pkg@1.0.0 was refused a connection to 127.0.0.1:${echo.port}: ${reason}.`,
       evidence: {
-        host: '127.0.0.1', port: echo.port, protocol: 'tcp', method: 'CONNECT', reason,
+        host: '127.0.0.1', port: echo.port, protocol: 'tcp', method: 'CONNECT', reason, category: 'loopback',
         fix: `grant it in safe-install.policy.json: "packages": { "evil-pkg": { "network": ["127.0.0.1:${echo.port}"] } }`,
       },
     }])

@@ -40,7 +40,7 @@ describe('egress proxy: plain HTTP', () => {
     expect(h.findings).toEqual([{
       rule: 'egress-blocked', severity: 'error', action: 'blocked', package: PKG, event: 'postinstall',
       message: `postinstall of evil-pkg@1.0.0 was refused a connection to 127.0.0.1:${origin.port}: ${reason}.`,
-      evidence: { host: '127.0.0.1', port: origin.port, protocol: 'http', method: 'GET', path: '/x', reason, fix: fix(`127.0.0.1:${origin.port}`) },
+      evidence: { host: '127.0.0.1', port: origin.port, protocol: 'http', method: 'GET', path: '/x', reason, category: 'loopback', fix: fix(`127.0.0.1:${origin.port}`) },
     }])
   })
 
@@ -55,7 +55,7 @@ describe('egress proxy: plain HTTP', () => {
       message: "postinstall of evil-pkg@1.0.0 was refused a connection to collector.example.invalid:80: host collector.example.invalid is not in this package's network grants.",
       evidence: {
         host: 'collector.example.invalid', port: 80, protocol: 'http', method: 'POST', path: '/up',
-        reason: "host collector.example.invalid is not in this package's network grants", fix: fix('collector.example.invalid'),
+        reason: "host collector.example.invalid is not in this package's network grants", category: 'not-granted', fix: fix('collector.example.invalid'),
       },
     }])
     expect(h.events.map((e) => e.decision)).toEqual(['blocked'])
