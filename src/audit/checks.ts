@@ -81,7 +81,7 @@ const installScript: Check = (entry, ctx, report) => {
       report('install-script', 'note', `${label(entry)} has an install script, denied by allowScripts: it will not run.`, { approval })
       return
     case 'unreviewed':
-      report('install-script', 'warning', `${label(entry)} has an install script that nobody has reviewed: npm 11 skips it, safe-install runs it only in the sandbox if told to. Review it, then approve or deny it.`,
+      report('install-script', 'warning', `${label(entry)} has an install script that nobody has reviewed: npm 11 runs it with a warning (or refuses it with --strict-allow-scripts), safe-install runs it only in its sandbox (--unreviewed). Review it, then approve or deny it.`,
         { approval, fix: `safe-install policy approve ${name}` })
   }
 }
