@@ -31,9 +31,7 @@ const STRONG_SRI = /^sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2}$/
 export interface CachedCopies {
   /** Copies by entryId, with the install scripts their manifest declares and (with scripts) their files. */
   readonly copies: ReadonlyMap<string, InstalledPackage>
-  /** Entries looked up, found in the cache, and rejected (integrity mismatch, too large, unreadable). */
-  readonly looked: number
-  readonly found: number
+  /** Cached tarballs found but rejected (integrity mismatch, too large, unreadable). */
   readonly problems: ReadonlyArray<{ readonly entry: LockEntry; readonly reason: string }>
 }
 
@@ -128,7 +126,7 @@ export const readCachedCopies = async (
           : `its cached tarball could not be read (${code ?? (error as Error).message})` })
     }
   })
-  return { copies, looked: entries.length, found: hits.length, problems }
+  return { copies, problems }
 }
 
 /** The size of the cached content for any of the SRI tokens, if npm's cache holds it. */

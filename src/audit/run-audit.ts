@@ -78,34 +78,7 @@ export const runAudit = async (options: AuditOptions): Promise<AuditResult> => {
   const installedCopies = await findInstalled(parsed, projectDir)
   const config = await loadNpmConfig({ cwd: projectDir, env: options.env, execPath: options.execPath, npmArgs: [] })
   const cache = await cachedCopies(parsed, installedCopies, config.flat, options.npmCache ?? true)
-  return audit(options, { startedAt, file, projectDir, lockfilePath, parsed, installedCopies, config, cache })
-}
-
-interface Loaded {
-  readonly startedAt: number
-  readonly file: string
-  readonly projectDir: string
-  readonly lockfilePath: string
-  readonly parsed: Lockfile
-  readonly installedCopies: ReadonlyMap<string, InstalledPackage>
-  readonly config: Awaited<ReturnType<typeof loadNpmConfig>>
-  readonly cache: CachedCopies | undefined
-}
-
-/** Tarballs in npm's cache, for what node_modules does not hold; loaded only when something is missing. */
-const cachedCopies = async (
-  lock: Lockfile, installed: ReadonlyMap<string, InstalledPackage>, flat: Readonly<Record<string, unknown>>, enabled: boolean,
-): Promise<CachedCopies | undefined> => {
-  const dir = typeof flat['cache'] === 'string' && flat['cache'] !== '' ? flat['cache'] : undefined
-  if (!enabled || dir === undefined || !existsSync(dir)) return undefined
-  if (lock.entries.every((entry) => installed.has(entryId(entry)) || entry.hasInstallScript === false)) return undefined
-  const { readCachedCopies } = await import('./cached.js')
-  return readCachedCopies(lock, installed, dir)
-}
-
-const audit = async (options: AuditOptions, loaded: Loaded): Promise<AuditResult> => {
-  const { startedAt, projectDir, lockfilePath, parsed, config, cache } = loaded
-  const installed = cache === undefined ? loaded.installedCopies : new Map([...loaded.installedCopies, ...cache.copies])
+  const installed = cache === undefined ? installedCopies : new Map([...installedCopies, ...cache.copies])
   const lock = withInstalledScripts(parsed, installed)
   const allowScripts = await readAllowScripts(projectDir, configList(config.get('allow-scripts')))
   const dbFile = options.malwareDb === undefined ? defaultIndexPath(options.env) : resolve(options.cwd, options.malwareDb)
@@ -121,8 +94,19 @@ const audit = async (options: AuditOptions, loaded: Loaded): Promise<AuditResult
   return {
     report: { ...report, packages: scriptPackages(lock, findings) }, projectDir, lockfilePath,
     malware: malware === undefined ? { missing: dbFile } : { file: dbFile, count: malware.count, builtAt: malware.builtAt },
-    coverage: coverageOf(parsed, loaded.installedCopies, cache),
+    coverage: coverageOf(parsed, installedCopies, cache),
   }
+}
+
+/** Tarballs in npm's cache, for what node_modules does not hold; loaded only when something is missing. */
+const cachedCopies = async (
+  lock: Lockfile, installed: ReadonlyMap<string, InstalledPackage>, flat: Readonly<Record<string, unknown>>, enabled: boolean,
+): Promise<CachedCopies | undefined> => {
+  const dir = typeof flat['cache'] === 'string' && flat['cache'] !== '' ? flat['cache'] : undefined
+  if (!enabled || dir === undefined || !existsSync(dir)) return undefined
+  if (lock.entries.every((entry) => installed.has(entryId(entry)) || entry.hasInstallScript === false)) return undefined
+  const { readCachedCopies } = await import('./cached.js')
+  return readCachedCopies(lock, installed, dir)
 }
 
 /** Links and workspaces are the project's own folders, not packages from anywhere: not counted as unknown. */
