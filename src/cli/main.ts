@@ -17,6 +17,7 @@ import { doctorCommand } from './commands/doctor.js'
 import { installCommand } from './commands/install.js'
 import { policyCommand } from './commands/policy.js'
 import { rebuildCommand } from './commands/rebuild.js'
+import { guardServiceCommands } from '../ci/log-commands.js'
 import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
 import { useColor } from './color.js'
 import { toNpmArgs } from './options.js'
@@ -429,6 +430,9 @@ const reportError = (error: unknown, ci: CiContext): number => {
   return EXIT_INTERNAL
 }
 
+// Before anything is printed: no package text may reach an Azure or TeamCity agent as a command.
+guardServiceCommands(process.stdout)
+guardServiceCommands(process.stderr)
 const ci = ciContextOf(process.env, process.cwd())
 main(ci).then(
   (code) => { process.exitCode = code },

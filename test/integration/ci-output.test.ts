@@ -164,6 +164,34 @@ describe('CI output in a simulated GitHub Actions job', () => {
     expect(failure.map((f) => f.attrs['type'])).toEqual(['script-failed'])
   })
 
+  it('a script that prints Azure, TeamCity and GitHub commands: none reaches the agent; JSON keeps the exact text', async () => {
+    const noisy = await prepareProject('basic', root, 'log-commands', open, { dependencies: { 'log-commands': '1.0.0' }, allowScripts: { 'log-commands': true } })
+    expect((await npm(noisy, ['install', '--package-lock-only', '--ignore-scripts', '--no-audit', '--no-fund'])).code).toBe(0)
+    // No TF_BUILD or GitHub variable needed: the guard is on everywhere (a docker build inside an Azure job has neither).
+    const text = await safeInstall(noisy, ['ci'])
+    expect(text.code, shown(text.stdout + text.stderr)).toBe(3)
+    const all = text.stdout + text.stderr
+    expect(all).toContain('log-commands')
+    expect(all).not.toMatch(/##(vso|teamcity)\[/i)
+    expect(all).toContain('##vso\\u005btask.setvariable variable=PWNED]yes')
+    expect(all).toContain('##teamcity\\u005bsetParameter')
+
+    const json = await safeInstall(noisy, ['ci', '--format', 'json'])
+    expect(json.code).toBe(3)
+    expect(json.stdout + json.stderr).not.toMatch(/##(vso|teamcity)\[/i)
+    const report = JSON.parse(json.stdout) as Report
+    const output = report.findings.map((f) => f.evidence['output']).find((o) => typeof o === 'string')
+    expect(output).toContain('##vso[task.setvariable variable=PWNED]yes')
+    expect(output).toContain('progress 50% ##vso[task.prependpath]/tmp/evil')
+
+    // In GitHub Actions the same output is also fenced: no `::add-mask::` is obeyed.
+    const env = { ...noisy.env, GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: path.dirname(noisy.dir) }
+    const gha = await safeInstall({ ...noisy, env }, ['ci'])
+    expect(gha.code).toBe(3)
+    expect(obeyed(gha.stdout).join('\n')).not.toContain('add-mask')
+    expect(obeyed(gha.stderr).join('\n')).not.toContain('add-mask')
+  })
+
   it('audit: annotations at the lockfile line and at the script line of static findings, a summary, SARIF and JUnit per rule', async () => {
     const dir = path.join(workspace, 'audited')
     await cp(project.dir, dir, { recursive: true })
