@@ -7,7 +7,7 @@ import { repoPathResolver } from '../ci/repo-path.js'
 import { renderStepSummary, SUMMARY_BUDGET_BYTES } from '../ci/step-summary.js'
 import { fenceUntrusted, formatAnnotation } from '../ci/workflow-command.js'
 import type { SafeInstallError } from '../errors.js'
-import { renderJunit } from '../report/junit.js'
+import { renderJunit, renderJunitError } from '../report/junit.js'
 import type { FindingPlaces } from '../report/locate.js'
 import type { Report, Severity } from '../types.js'
 import type { RepoPath } from './render.js'
@@ -17,6 +17,9 @@ import { writeFileAtomic } from './write-output.js'
 const STEP_SUMMARY_LIMIT = 1024 * 1024
 /** Below this much room we write nothing rather than a stub. */
 const STEP_SUMMARY_MIN = 4096
+
+/** Whether this run already wrote its `--junit` file (a later error must not replace it). */
+let junitWritten = false
 
 /** Where this run is and what CI output it owes. */
 export interface CiContext {
@@ -73,6 +76,7 @@ export const writeCiOutputs = async (input: CiOutputInput): Promise<{ annotation
   const name = input.ci.detection.kind === 'ci' ? input.ci.detection.name : undefined
   if (input.junit !== undefined) {
     await writeFileAtomic(input.junit, renderJunit(report, { failOn: input.failOn, ...(name === undefined ? {} : { properties: { ci: name } }) }))
+    junitWritten = true
   }
   const warnings: string[] = []
   if (ci.stepSummary !== undefined) {
@@ -131,4 +135,48 @@ export const reportCiFailure = (ci: CiContext, error: SafeInstallError, exitCode
     appendSummary(ci.stepSummary, [`## ${title}`, '', inertText(error.message, 1000), ...(error.hint === undefined ? [] : ['', `Fix: ${inertText(error.hint, 1000)}`]), ''].join('\n'))
   }
   return `${formatAnnotation('error', error.hint === undefined ? error.message : `${error.message}\nFix: ${error.hint}`, { title })}\n`
+}
+
+/** The commands that take `--junit`. */
+const JUNIT_COMMANDS = new Set(['install', 'i', 'add', 'ci', 'clean-install', 'rebuild', 'rb', 'audit'])
+const OTHER_COMMANDS = new Set(['policy', 'doctor', 'db'])
+
+/**
+ * `--junit <file>` and the command, read from the raw arguments: a run that stopped on a bad
+ * flag never got its arguments parsed. Undefined when the command takes no `--junit`.
+ */
+export const junitRequest = (argv: readonly string[]): { file: string; command: string } | undefined => {
+  let file: string | undefined
+  const words: string[] = []
+  for (let index = 0; index < argv.length; index += 1) {
+    const arg = argv[index]!
+    if (arg === '--') break
+    if (arg.startsWith('--junit=')) file = arg.slice('--junit='.length)
+    else if (arg === '--junit' && argv[index + 1] !== undefined && !argv[index + 1]!.startsWith('-')) file = argv[(index += 1)]
+    else if (!arg.startsWith('-')) words.push(arg)
+  }
+  const first = words[0]
+  // No command word, or a package spec, is the default command: install.
+  const command = first === undefined ? 'install' : JUNIT_COMMANDS.has(first) ? first : OTHER_COMMANDS.has(first) ? undefined : 'install'
+  return file === undefined || file === '' || command === undefined ? undefined : { file, command }
+}
+
+/**
+ * `--junit` for a run that stopped with a user-fixable error before it had a report: one test
+ * case in error with the message and the fix, so the CI's test view shows why. Returns a warning
+ * when the file cannot be written, undefined otherwise.
+ */
+export const writeFailureJunit = async (ci: CiContext, argv: readonly string[], error: SafeInstallError, exitCode: number, startedAt: Date): Promise<string | undefined> => {
+  const request = junitRequest(argv)
+  if (request === undefined || junitWritten) return undefined
+  const name = ci.detection.kind === 'ci' ? ci.detection.name : undefined
+  try {
+    await writeFileAtomic(request.file, renderJunitError({
+      command: request.command, code: error.code, exitCode, message: error.message, hint: error.hint, startedAt: startedAt.toISOString(),
+      ...(name === undefined ? {} : { properties: { ci: name } }),
+    }))
+    return undefined
+  } catch (failure) {
+    return (failure as Error).message
+  }
 }

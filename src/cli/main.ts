@@ -18,7 +18,7 @@ import { installCommand } from './commands/install.js'
 import { policyCommand } from './commands/policy.js'
 import { rebuildCommand } from './commands/rebuild.js'
 import { guardServiceCommands } from '../ci/log-commands.js'
-import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
+import { ciContextOf, reportCiFailure, writeFailureJunit, shieldStdout, writeCiOutputs, type CiContext } from './ci-output.js'
 import { useColor } from './color.js'
 import { toNpmArgs } from './options.js'
 import { createProgress, progressMode } from './progress.js'
@@ -29,6 +29,7 @@ import type { ReviewDecision } from './policy-output.js'
 import { saveLastReport } from '../policy/last-report.js'
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version
+const STARTED = new Date()
 const SELF_BIN = fileURLToPath(new URL('../../bin/safe-install.js', import.meta.url))
 
 /** Rules whose error findings explain a failed install (exit 3 otherwise means "no violation explains it"). */
@@ -418,12 +419,15 @@ const asTyped = (message: string): string => {
   return `unknown option${typed.length > 1 ? 's' : ''}: ${typed.join(', ')}`
 }
 
-const reportError = (error: unknown, ci: CiContext): number => {
+const reportError = async (error: unknown, ci: CiContext): Promise<number> => {
   if (error instanceof SafeInstallError) {
+    const exitCode = exitCodeFor(error.code)
     process.stderr.write(`safe-install: ${stripControlInline(error.message)}\n`)
     if (error.hint !== undefined) process.stderr.write(`  fix: ${error.hint}\n`)
-    process.stderr.write(reportCiFailure(ci, error, exitCodeFor(error.code)))
-    return exitCodeFor(error.code)
+    process.stderr.write(reportCiFailure(ci, error, exitCode))
+    const unwritten = await writeFailureJunit(ci, hideBin(process.argv), error, exitCode, STARTED)
+    if (unwritten !== undefined) process.stderr.write(`safe-install: warning: ${stripControlInline(unwritten)}\n`)
+    return exitCode
   }
   const where = (error as Error).stack?.split('\n').slice(0, 4).join('\n') ?? String(error)
   process.stderr.write(`safe-install: internal error (a bug, please report it with this trace):\n${where}\n`)
@@ -436,5 +440,5 @@ guardServiceCommands(process.stderr)
 const ci = ciContextOf(process.env, process.cwd())
 main(ci).then(
   (code) => { process.exitCode = code },
-  (error: unknown) => { process.exitCode = reportError(error, ci) },
+  async (error: unknown) => { process.exitCode = await reportError(error, ci) },
 )

@@ -145,3 +145,39 @@ export const renderJunit = (report: Report, opts: JunitOptions): string => {
     '',
   ].join('\n')
 }
+
+export interface JunitErrorInput {
+  /** The command that stopped, e.g. `ci`. */
+  readonly command: string
+  /** The error code (EUSAGE, EPOLICY, EISOLATION ...) and the exit code it maps to. */
+  readonly code: string
+  readonly exitCode: number
+  readonly message: string
+  readonly hint?: string | undefined
+  readonly startedAt: string
+  readonly properties?: Readonly<Record<string, string>>
+}
+
+/**
+ * A run that stopped before it had a report (a bad flag or policy, an unmet
+ * `--require-isolation` ...): one test case in error, so a CI test view shows the failure and
+ * its fix instead of a missing file or an empty suite. Pure.
+ */
+export const renderJunitError = (input: JunitErrorInput): string => {
+  const counts = { tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(0) }
+  const body = input.hint === undefined ? input.message : `${input.message}\nFix: ${input.hint}`
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `${openTag('testsuites', { name: 'safe-install', ...counts })}>`,
+    `  ${openTag('testsuite', { name: `safe-install ${input.command}`, ...counts, timestamp: input.startedAt })}>`,
+    '    <properties>',
+    ...Object.entries({ 'exit-code': String(input.exitCode), ...input.properties }).map(([name, value]) => `      ${openTag('property', { name, value })}/>`),
+    '    </properties>',
+    `    ${openTag('testcase', { classname: 'safe-install', name: input.command, time: seconds(0) })}>`,
+    `      ${openTag('error', { type: input.code, message: input.message })}>${xmlText(body)}</error>`,
+    '    </testcase>',
+    '  </testsuite>',
+    '</testsuites>',
+    '',
+  ].join('\n')
+}

@@ -142,10 +142,34 @@ describe('CI output in a simulated GitHub Actions job', () => {
     expect(summary).toContain('**Isolation in force:** none (env scrub, decoy home and egress proxy variables only;')
     expect(summary).toContain('**Warning: reduced isolation.** bubblewrap &#40;bwrap&#41; is not installed')
 
-    const strict = await safeInstall({ ...project, env }, ['ci', '--require-isolation'])
+    const strictJunit = path.join(root, 'strict.xml')
+    const strict = await safeInstall({ ...project, env }, ['ci', '--require-isolation', '--junit', strictJunit])
     expect(strict.code).toBe(4)
+    const errored = findAll(parseXml(await readFile(strictJunit, 'utf8')), 'error')
+    expect(errored.map((e) => e.attrs['type'])).toEqual(['EISOLATION'])
     expect(obeyed(strict.stderr)).toEqual([expect.stringMatching(/^::error title=safe-install%3A namespace sandbox required::the namespace sandbox could not be set up: bubblewrap \(bwrap\) is not installed.*%0AFix: install it: sudo apt-get install bubblewrap/)])
     expect(await readFile(summaryFile, 'utf8')).toContain('## safe-install: namespace sandbox required\n\nthe namespace sandbox could not be set up&#58; bubblewrap')
+  })
+
+  it('a run that stops on bad input (exit 2) still writes its --junit file: one case in error with the message and the fix', async () => {
+    const junit = path.join(root, 'usage.xml')
+    const r = await safeInstall({ ...project, env: gh }, ['ci', '--junit', junit, '--no-such-flag'])
+    expect(r.code, shown(r.stderr)).toBe(2)
+    const doc = parseXml(await readFile(junit, 'utf8'))
+    const [suite] = findAll(doc, 'testsuite')
+    expect(suite?.attrs).toMatchObject({ name: 'safe-install ci', tests: '1', errors: '1', failures: '0' })
+    const [error] = findAll(doc, 'error')
+    expect(error?.attrs['type']).toBe('EUSAGE')
+    expect(error?.attrs['message']).toBe('unknown option: --no-such-flag')
+    expect(obeyed(r.stderr)).toEqual([expect.stringMatching(/^::error title=safe-install failed \(exit 2\)::unknown option: --no-such-flag/)])
+
+    const policy = path.join(root, 'bad.policy.json')
+    await writeFile(policy, '{"packages": 7}')
+    const badPolicy = await safeInstall({ ...project, env: gh }, ['ci', '--policy', policy, `--junit=${junit}`])
+    expect(badPolicy.code, shown(badPolicy.stderr)).toBe(2)
+    const [policyError] = findAll(parseXml(await readFile(junit, 'utf8')), 'error')
+    expect(policyError?.attrs['type']).toMatch(/^E(POLICY|CONFIG)$/)
+    expect(policyError?.attrs['message']).toContain('bad.policy.json')
   })
 
   it('a failed install (exit 3): the reason is the first error annotation, the script-failed finding follows, the summary says so', async () => {

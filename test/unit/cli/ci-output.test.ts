@@ -1,7 +1,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { ciContextOf, reportCiFailure, shieldStdout, writeCiOutputs } from '../../../src/cli/ci-output.js'
+import { ciContextOf, junitRequest, reportCiFailure, shieldStdout, writeCiOutputs } from '../../../src/cli/ci-output.js'
 import { SafeInstallError } from '../../../src/errors.js'
 import { makeTempDir, removeDir } from '../../helpers/fixtures.js'
 import { sampleReport } from '../report/sample-report.js'
@@ -65,5 +65,24 @@ describe('CI outputs of a run', () => {
     expect(reportCiFailure(github(summary), error, 4)).toBe('::error title=safe-install%3A namespace sandbox required::the namespace sandbox could not be set up: bubblewrap (bwrap) is not installed%0AFix: install it: sudo apt-get install bubblewrap\n')
     expect(readFileSync(summary, 'utf8')).toMatch(/^## safe-install: namespace sandbox required\n\nthe namespace sandbox could not be set up&#58; bubblewrap &#40;bwrap&#41; is not installed\n\nFix: install it&#58;/)
     expect(reportCiFailure(ciContextOf({}, dir), error, 4)).toBe('')
+  })
+})
+
+describe('junitRequest: --junit of a run whose arguments were never parsed', () => {
+  it('finds the file in both spellings and the command, the default command when there is none', () => {
+    expect(junitRequest(['ci', '--junit', 'r.xml', '--bogus'])).toEqual({ file: 'r.xml', command: 'ci' })
+    expect(junitRequest(['--junit=r.xml', 'audit'])).toEqual({ file: 'r.xml', command: 'audit' })
+    expect(junitRequest(['--junit', 'r.xml', 'rebuild', 'x'])).toEqual({ file: 'r.xml', command: 'rebuild' })
+    expect(junitRequest(['--junit', 'r.xml'])).toEqual({ file: 'r.xml', command: 'install' })
+    expect(junitRequest(['lodash', '--junit', 'r.xml'])).toEqual({ file: 'r.xml', command: 'install' })
+  })
+
+  it('nothing for commands without --junit, a missing value, or after --', () => {
+    expect(junitRequest(['doctor', '--junit', 'r.xml'])).toBeUndefined()
+    expect(junitRequest(['policy', 'ls', '--junit', 'r.xml'])).toBeUndefined()
+    expect(junitRequest(['ci', '--junit'])).toBeUndefined()
+    expect(junitRequest(['ci', '--junit', '--quiet'])).toBeUndefined()
+    expect(junitRequest(['ci', '--', '--junit', 'r.xml'])).toBeUndefined()
+    expect(junitRequest(['ci'])).toBeUndefined()
   })
 })

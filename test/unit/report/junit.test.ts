@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { renderJunit } from '../../../src/report/junit.js'
+import { renderJunit, renderJunitError } from '../../../src/report/junit.js'
 import { xmlAttr, xmlText } from '../../../src/report/xml.js'
 import type { Finding, Report } from '../../../src/types.js'
 import { findAll, parseXml, type XmlElement } from '../../helpers/xml.js'
@@ -107,5 +107,21 @@ describe('renderJunit, audit', () => {
     const root = parseXml(renderJunit(sampleReport({ command: 'audit', findings: [] }), { failOn: ['error'] }))
     expect(findAll(root, 'testcase').map((c) => c.attrs['name'])).toContain('static-*')
     expect(findAll(root, 'failure')).toEqual([])
+  })
+})
+
+describe('renderJunitError', () => {
+  it('one test case in error, with the code as type, the message and the fix, every value escaped', () => {
+    const xml = renderJunitError({
+      command: 'ci', code: 'EPOLICY', exitCode: 2, message: 'safe-install.policy.json: "packages" <must> be an object', hint: 'fix & retry',
+      startedAt: '2026-11-28T00:00:00.000Z', properties: { ci: 'GitHub Actions' },
+    })
+    const root = parseXml(xml)
+    const [suite] = findAll(root, 'testsuite')
+    expect(suite?.attrs).toMatchObject({ name: 'safe-install ci', tests: '1', errors: '1', failures: '0', skipped: '0' })
+    const error = child(caseOf(root, 'safe-install', 'ci'), 'error')
+    expect(error?.attrs).toEqual({ type: 'EPOLICY', message: 'safe-install.policy.json: "packages" <must> be an object' })
+    expect(error?.text).toBe('safe-install.policy.json: "packages" <must> be an object\nFix: fix & retry')
+    expect(findAll(root, 'property').map((p) => [p.attrs['name'], p.attrs['value']])).toEqual([['exit-code', '2'], ['ci', 'GitHub Actions']])
   })
 })
