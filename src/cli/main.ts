@@ -398,6 +398,7 @@ const main = async (ci: CiContext): Promise<number> => {
     .version(VERSION)
     .help()
     .alias('h', 'help')
+    .alias('v', 'version')
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((message: string | undefined, error: Error | undefined) => {

@@ -33,6 +33,16 @@ describe('command line', () => {
     if (root !== undefined) await removeDir(root)
   })
 
+  it('--version and -v (as npm) print the version of package.json and install nothing', async () => {
+    const { version } = JSON.parse(readFileSync(path.join(path.dirname(BIN), '..', 'package.json'), 'utf8')) as { version: string }
+    for (const flag of ['--version', '-v']) {
+      const r = await safeInstall(basic, [flag])
+      expect(r.code, r.stderr).toBe(0)
+      expect(r.stdout).toBe(`${version}\n`)
+    }
+    expect(existsSync(path.join(basic.dir, 'node_modules'))).toBe(false)
+  })
+
   it('rejects an unknown flag with exit 2 and one line, changing nothing', async () => {
     const r = await safeInstall(basic, ['install', '--no-such-flag'])
     expect(r.code).toBe(2)
