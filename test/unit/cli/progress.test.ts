@@ -260,6 +260,8 @@ describe('useColor', () => {
     expect(useColor(undefined, { NO_COLOR: '' }, { isTTY: true })).toBe(true)
     expect(useColor(undefined, { FORCE_COLOR: '1' }, { isTTY: false })).toBe(true)
     expect(useColor(undefined, { FORCE_COLOR: '0' }, { isTTY: true })).toBe(false)
+    expect(useColor(undefined, { FORCE_COLOR: 'false' }, { isTTY: true })).toBe(false)
+    expect(useColor(undefined, { FORCE_COLOR: '' }, { isTTY: false })).toBe(true)
     expect(useColor(undefined, {}, { isTTY: true })).toBe(true)
     expect(useColor(undefined, {}, {})).toBe(false)
   })
