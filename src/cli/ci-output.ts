@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { appendFileSync, statSync } from 'node:fs'
-import { detectCi, type CiDetection } from '../ci/detect.js'
+import { detectCi, type CiDetection, type CiProvider } from '../ci/detect.js'
 import { renderAnnotations, type Degraded } from '../ci/github.js'
 import { inertText } from '../ci/markdown.js'
 import { repoPathResolver } from '../ci/repo-path.js'
@@ -30,6 +30,18 @@ export interface CiContext {
   readonly repoPath: RepoPath
 }
 
+/**
+ * The variable each service sets to the repository checkout: annotations, SARIF and Code Quality
+ * paths are relative to it, which is what the service resolves them against.
+ */
+const CHECKOUT_VARIABLE: Readonly<Partial<Record<CiProvider, string>>> = {
+  'github-actions': 'GITHUB_WORKSPACE',
+  'gitlab-ci': 'CI_PROJECT_DIR',
+  'azure-pipelines': 'BUILD_SOURCESDIRECTORY',
+  buildkite: 'BUILDKITE_BUILD_CHECKOUT_PATH',
+  jenkins: 'WORKSPACE',
+}
+
 export const ciContextOf = (env: Readonly<Record<string, string | undefined>>, cwd: string): CiContext => {
   const detection = detectCi(env)
   const github = detection.kind === 'ci' && detection.provider === 'github-actions'
@@ -38,7 +50,7 @@ export const ciContextOf = (env: Readonly<Record<string, string | undefined>>, c
     detection,
     github,
     stepSummary: github && summary !== undefined && summary !== '' ? summary : undefined,
-    repoPath: repoPathResolver(cwd, github ? env['GITHUB_WORKSPACE'] : undefined),
+    repoPath: repoPathResolver(cwd, detection.kind === 'ci' ? env[CHECKOUT_VARIABLE[detection.provider] ?? ''] : undefined),
   }
 }
 

@@ -8,6 +8,7 @@ export const withCommonOptions = <T>(y: Argv<T>): Argv<T> =>
     .option('report', { type: 'string', describe: 'write the JSON report to this file' })
     .option('sarif', { type: 'string', describe: 'write SARIF 2.1.0 to this file' })
     .option('junit', { type: 'string', requiresArg: true, describe: 'write a JUnit XML test report to this file (one test case per package script)' })
+    .option('codequality', { type: 'string', requiresArg: true, describe: 'write a GitLab Code Quality report to this file (artifacts:reports:codequality)' })
     .option('format', { choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'what to print on stdout' })
     .option('require-isolation', { type: 'boolean', default: false, describe: 'fail (exit 4) unless the namespace sandbox is in force' })
     .option('unreviewed', { choices: ['sandbox', 'skip', 'fail'] as const, describe: 'what happens to scripts with no allowScripts entry (default: skip)' })

@@ -9,6 +9,7 @@ import { EXIT_FINDINGS, EXIT_INTERNAL, EXIT_OK, SafeInstallError, exitCodeFor } 
 import { RunControl } from '../run-control.js'
 import { stripControlInline } from '../report/sanitize.js'
 import type { ScriptCoverage } from '../audit/run-audit.js'
+import { renderCodeQuality } from '../report/codequality.js'
 import { renderSarif } from '../report/sarif.js'
 import type { Report, Severity, UnreviewedMode } from '../types.js'
 import { auditCommand, dbCommand } from './commands/audit.js'
@@ -44,6 +45,7 @@ interface InstallArgs {
   readonly report?: string
   readonly sarif?: string
   readonly junit?: string
+  readonly codequality?: string
   readonly format: OutputFormat
   readonly 'require-isolation': boolean
   readonly unreviewed?: UnreviewedMode
@@ -114,6 +116,7 @@ const runInstallLike = async (command: 'install' | 'ci' | 'rebuild', args: Insta
   const places = await installPlaces(prefix, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, renderSarif(report, places))
+  if (args.codequality !== undefined) await writeFileAtomic(args.codequality, renderCodeQuality(report, places))
   const { annotations, warnings } = await writeCiOutputs({
     ci, report, places, degraded, junit: args.junit, failOn: ['error'], title: `safe-install ${command}`,
     ...(failure === null ? {} : { failure: failure.message }),
@@ -142,6 +145,7 @@ interface AuditArgs {
   readonly report?: string
   readonly sarif?: string
   readonly junit?: string
+  readonly codequality?: string
   readonly format: OutputFormat
   readonly quiet: boolean
   readonly verbose: boolean
@@ -169,6 +173,7 @@ const runAuditCommand = async (args: AuditArgs, ci: CiContext): Promise<number> 
   const places = auditPlaces(lockfilePath, ci.repoPath)
   if (args.report !== undefined) await writeFileAtomic(args.report, renderJson(report))
   if (args.sarif !== undefined) await writeFileAtomic(args.sarif, sarifForAudit(report, lockfilePath, ci.repoPath))
+  if (args.codequality !== undefined) await writeFileAtomic(args.codequality, renderCodeQuality(report, places))
   const failOn = FAILING[args['fail-on']]
   const { annotations, warnings } = await writeCiOutputs({
     ci, report, places, degraded: undefined, junit: args.junit, failOn, title: 'safe-install audit', lockfile: places.lockfilePath,

@@ -79,7 +79,7 @@ const buildLocation = (finding: Finding, opts: SarifOptions): Location => {
 }
 
 /** Stable across runs and versions, so that re-uploading the same problem updates one alert. */
-const fingerprintOf = (finding: Finding): string =>
+export const fingerprintOf = (finding: Finding): string =>
   createHash('sha256')
     .update(JSON.stringify([finding.rule, finding.package.name, finding.event ?? '',
       // Audit findings: one per lockfile entry (the same package can be locked twice).

@@ -118,6 +118,29 @@ describe('CI output in a simulated GitHub Actions job', () => {
     expect(cases.find((c) => c.attrs['classname'] === 'benign-postinstall@1.0.0')?.children.map((c) => c.tag)).toEqual(['system-out'])
   })
 
+  it('GitLab CI: a Code Quality report with each finding at its lockfile line relative to CI_PROJECT_DIR, no GitHub commands', async () => {
+    const cq = path.join(root, 'gl-code-quality.json')
+    const env = { ...project.env, CI: 'true', GITLAB_CI: 'true', CI_PROJECT_DIR: workspace }
+    const r = await safeInstall({ ...project, env }, ['ci', '--codequality', cq])
+    expect(r.code, shown(r.stdout + r.stderr)).toBe(1)
+    expect(r.stdout + r.stderr).not.toMatch(/^\s*::/m)
+    const line = lockLine(await readFile(path.join(project.dir, 'package-lock.json'), 'utf8'), 'proxy-client')
+    const issues = JSON.parse(await readFile(cq, 'utf8')) as Array<{ check_name: string; severity: string; fingerprint: string; description: string; location: { path: string; lines: { begin: number } } }>
+    const blocked = issues.filter((i) => i.check_name === 'egress-blocked')
+    expect(blocked.length).toBeGreaterThan(0)
+    expect(blocked[0]).toMatchObject({ severity: 'critical', location: { path: 'project/package-lock.json', lines: { begin: line } } })
+    expect(blocked[0]?.description).toMatch(/^egress-blocked \(blocked\): proxy-client@1\.0\.0 postinstall: /)
+    expect(new Set(issues.map((i) => i.fingerprint)).size).toBe(issues.length)
+
+    // audit writes the same format; its static findings point at the script line inside the package.
+    const auditCq = path.join(root, 'gl-code-quality-audit.json')
+    const audit = await safeInstall({ ...project, env }, ['audit', '--codequality', auditCq])
+    expect([0, 1]).toContain(audit.code)
+    const auditIssues = JSON.parse(await readFile(auditCq, 'utf8')) as typeof issues
+    expect(auditIssues.find((i) => i.check_name === 'install-script' && i.description.includes('proxy-client'))?.location)
+      .toEqual({ path: 'project/package-lock.json', lines: { begin: line } })
+  })
+
   it('ci --format json: stdout is only the JSON report, the annotations go to stderr', async () => {
     const r = await safeInstall({ ...project, env: gh }, ['ci', '--format', 'json'])
     expect(r.code, shown(r.stderr)).toBe(1)

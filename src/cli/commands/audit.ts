@@ -14,6 +14,7 @@ export const auditCommand = {
       .option('report', { type: 'string', requiresArg: true, describe: 'write the JSON report to this file' })
       .option('sarif', { type: 'string', requiresArg: true, describe: 'write SARIF 2.1.0 to this file' })
       .option('junit', { type: 'string', requiresArg: true, describe: 'write a JUnit XML test report to this file (one test case per rule)' })
+      .option('codequality', { type: 'string', requiresArg: true, describe: 'write a GitLab Code Quality report to this file (artifacts:reports:codequality)' })
       .option('format', { choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'what to print on stdout' })
       .option('quiet', { type: 'boolean', alias: 'q', default: false, describe: 'print only the summary' })
       .option('verbose', { type: 'boolean', default: false, describe: 'print notes too' })
