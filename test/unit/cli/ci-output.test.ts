@@ -86,3 +86,18 @@ describe('junitRequest: --junit of a run whose arguments were never parsed', () 
     expect(junitRequest(['ci'])).toBeUndefined()
   })
 })
+
+describe('ciContextOf: paths relative to the checkout each service names', () => {
+  it('GitHub GITHUB_WORKSPACE, GitLab CI_PROJECT_DIR, Azure BUILD_SOURCESDIRECTORY, Jenkins WORKSPACE; none elsewhere', () => {
+    const lockfile = '/builds/group/repo/app/package-lock.json'
+    const cwd = '/builds/group/repo/app'
+    expect(ciContextOf({ GITHUB_ACTIONS: 'true', GITHUB_WORKSPACE: '/builds/group/repo' }, cwd).repoPath(lockfile)).toBe('app/package-lock.json')
+    expect(ciContextOf({ GITLAB_CI: 'true', CI_PROJECT_DIR: '/builds/group/repo' }, cwd).repoPath(lockfile)).toBe('app/package-lock.json')
+    expect(ciContextOf({ TF_BUILD: 'True', BUILD_SOURCESDIRECTORY: '/builds/group/repo' }, cwd).repoPath(lockfile)).toBe('app/package-lock.json')
+    expect(ciContextOf({ JENKINS_URL: 'http://ci.example.test/', BUILD_ID: '7', WORKSPACE: '/builds/group/repo' }, cwd).repoPath(lockfile)).toBe('app/package-lock.json')
+    // Another service's variable means nothing; a checkout that does not hold cwd is ignored.
+    expect(ciContextOf({ GITLAB_CI: 'true', GITHUB_WORKSPACE: '/builds/group/repo' }, cwd).repoPath(lockfile)).toBe('package-lock.json')
+    expect(ciContextOf({ GITLAB_CI: 'true', CI_PROJECT_DIR: '/elsewhere' }, cwd).repoPath(lockfile)).toBe('package-lock.json')
+    expect(ciContextOf({}, cwd).repoPath(lockfile)).toBe('package-lock.json')
+  })
+})
