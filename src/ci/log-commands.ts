@@ -22,8 +22,6 @@ const SERVICE_COMMAND = /##(vso|teamcity)\[/gi
 export const defuseServiceCommands = (text: string): string =>
   text.includes('##') ? text.replace(SERVICE_COMMAND, (_match, name: string) => `##${name}\\u005b`) : text
 
-type Write = NodeJS.WriteStream['write']
-
 const guarded = new WeakSet<NodeJS.WriteStream>()
 
 /**
@@ -43,5 +41,5 @@ export const guardServiceCommands = (stream: NodeJS.WriteStream): void => {
     }
     return write(chunk, ...rest)
   }
-  stream.write = guardedWrite as Write
+  stream.write = guardedWrite
 }
