@@ -3,7 +3,7 @@
  * Per-hook limits in the namespace sandbox: a fork flood is ended by the pids watchdog and a
  * write past the file-size limit fails; each is reported on the package and hook that did it, the
  * install fails like a timed-out one (exit 3), and nothing of the flood survives. Both fixtures
- * are bounded and harmless even uncontained (sleepers end within 20 s; the big file is sparse).
+ * are bounded and harmless even uncontained (sleepers end within 150 s; the big file is sparse).
  */
 import { execFileSync } from 'node:child_process'
 import { stat } from 'node:fs/promises'
@@ -15,7 +15,7 @@ import { validateReport } from '../../src/report/validate-report.js'
 import { FILE_SIZE_MAX_BYTES, PIDS_MAX } from '../../src/sandbox/spec.js'
 import type { Finding, Report } from '../../src/types.js'
 
-const sleepers = (): number => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.trim() === 'sleep 20').length
+const sleepers = (): number => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((line) => line.trim() === 'sleep 150').length
 
 describe('per-hook limits', () => {
   const open = inject('openRegistry')
