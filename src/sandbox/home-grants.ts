@@ -158,6 +158,9 @@ const createMissing = async (existing: string, missing: readonly string[], homeI
       await mkdir(at, { mode: 0o700 })
       if (process.getuid?.() === 0 && homeInfo.uid !== 0) await chown(at, homeInfo.uid, homeInfo.gid)
     } catch (error) {
+      // Another hook with the same grant (two playwright packages) may have just made it: a directory is fine, a link is not.
+      const made = (error as NodeJS.ErrnoException).code === 'EEXIST' ? await lstat(at).catch(() => undefined) : undefined
+      if (made?.isDirectory() === true) continue
       return `${at} cannot be created (${(error as NodeJS.ErrnoException).code ?? 'error'})`
     }
   }

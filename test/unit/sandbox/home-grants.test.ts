@@ -67,6 +67,15 @@ describe('prepareHomeGrants (in a temp dir standing for the real home)', () => {
     expect(await readlink(join(hookHome, '.cache/tool'))).toBe(join(home, '.cache/tool'))
   })
 
+  it('maps the same grant for hooks that start together (playwright-chromium and playwright-firefox share ~/.cache/ms-playwright)', async () => {
+    const hooks = await Promise.all([1, 2, 3].map(async (n) => {
+      const own = join(root, `hook-${n}`)
+      await mkdir(own)
+      return prepareHomeGrants(setup({ hookHome: own, grants: [{ grant: '~/.cache/ms-playwright', rel: '.cache/ms-playwright' }] }))
+    }))
+    expect(hooks.map((h) => [h.refused, h.mapped.map((g) => g.real)])).toEqual([1, 2, 3].map(() => [[], [join(home, '.cache/ms-playwright')]]))
+  })
+
   it('refuses a granted directory that is itself a symlink, and creates nothing', async () => {
     await mkdir(join(root, 'elsewhere'))
     await mkdir(join(home, '.cache'))
