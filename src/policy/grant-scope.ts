@@ -16,9 +16,20 @@ const KERNEL = /^\/(?:proc|sys|dev)(?:\/|$)/
  * tool's cache or settings (npm's own cache among them). The tool's own directory inside is the grant.
  */
 const SHARED_HOME_DIRS = new Set([
-  '~/.cache', '~/.config', '~/.local', '~/.local/share', '~/.local/state', '~/.npm', '~/.node-gyp',
+  '~/.cache', '~/.config', '~/.local', '~/.local/share', '~/.local/state',
   '~/Library', '~/Library/Caches', '~/Library/Application Support', '~/Library/Preferences',
 ])
+
+/**
+ * Tools' state no grant may reach into: what a package put there would act on later installs and
+ * builds, outside any sandbox.
+ */
+const TOOL_STATE: ReadonlyArray<readonly [string, string]> = [
+  ['~/.npm', "npm's cache: cached metadata and tarballs feed every later install"],
+  ['~/.node-gyp', "node-gyp's headers, compiled into every later native addon"],
+  ['~/.cache/node-gyp', "node-gyp's headers, compiled into every later native addon"],
+  ['~/.cache/safe-install', "safe-install's own data (the malicious-package index)"],
+]
 
 export const under = (path: string, dir: string): boolean => path === dir || path.startsWith(dir === '/' ? '/' : `${dir}/`)
 
@@ -93,6 +104,8 @@ export const grantDirRefusal = (dir: GrantDir, projectDir: string, rules: PathRu
   if (tilde !== null && SHARED_HOME_DIRS.has(tilde)) {
     return `${tilde} is shared by many tools: grant the package's own directory inside it (such as ${tilde}/<name>)`
   }
+  const state = tilde === null ? undefined : TOOL_STATE.find(([dir]) => under(tilde, dir))
+  if (state !== undefined) return `${tilde} is ${state[0] === tilde ? '' : `inside ${state[0]}, `}${state[1]}`
   if (absolute !== null) {
     if (absolute.split('/').length < 3) return `${absolute} is a top-level directory: far wider than a cache`
     if (KERNEL.test(absolute)) return `${absolute} is a kernel interface, not a directory to grant`
