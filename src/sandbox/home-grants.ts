@@ -19,7 +19,7 @@
  */
 import { chown, lstat, mkdir, readlink, realpath, stat, symlink } from 'node:fs/promises'
 import { dirname, join, posix } from 'node:path'
-import { normalizeTilde, under } from '../policy/grant-scope.js'
+import { normalizeTilde } from '../policy/grant-scope.js'
 import { homeWriteNote } from '../trace/collector.js'
 import type { Finding } from '../types.js'
 
@@ -164,12 +164,6 @@ const createMissing = async (existing: string, missing: readonly string[], homeI
       return `${at} cannot be created (${(error as NodeJS.ErrnoException).code ?? 'error'})`
     }
   }
-  return undefined
-}
-
-/** Whether `path` lies in one of the mapped grants' views; the real path it stands for, or undefined (pure). */
-export const realPathOf = (path: string, grants: ReadonlyArray<Pick<HomeGrant, 'view' | 'real'>>): string | undefined => {
-  for (const { view, real } of grants) if (under(path, view)) return real + path.slice(view.length)
   return undefined
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { writeGrantRefusal } from '../../../src/policy/grant-scope.js'
-import { openHookHome, prepareHomeGrants, realPathOf, refusedGrantFinding, splitWriteGrants, type HomeGrantSetup } from '../../../src/sandbox/home-grants.js'
+import { openHookHome, prepareHomeGrants, refusedGrantFinding, splitWriteGrants, type HomeGrantSetup } from '../../../src/sandbox/home-grants.js'
 import { loadPathRules } from '../../../src/trace/path-rules.js'
 
 const rules = loadPathRules()
@@ -14,15 +14,6 @@ describe('splitWriteGrants', () => {
       home: [{ grant: '~/.cache/a', rel: '.cache/a' }, { grant: '~/.cache/b', rel: '.cache/b' }],
       absolute: ['/opt/x/'],
     })
-  })
-})
-
-describe('realPathOf', () => {
-  it('maps a path in a view to the real directory, and nothing else', () => {
-    const grants = [{ view: '/t/homes/1/.cache/x', real: '/home/a/.cache/x' }]
-    expect(realPathOf('/t/homes/1/.cache/x/bin/tool', grants)).toBe('/home/a/.cache/x/bin/tool')
-    expect(realPathOf('/t/homes/1/.cache/x', grants)).toBe('/home/a/.cache/x')
-    expect(realPathOf('/t/homes/1/.cache/xy', grants)).toBeUndefined()
   })
 })
 
