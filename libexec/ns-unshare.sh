@@ -8,6 +8,8 @@
 #   hide <dir>          an empty tmpfs over dir
 #   ro <path>           path re-exposed read-only (it may lie under a hidden dir)
 #   rw <path>           path bind-mounted writable
+#   bind <src> <dst>    directory src bind-mounted writable at dst, which must already be a
+#                       directory (not a link) inside a writable mount (a ~ grant in the decoy home)
 #   mask <file>         /dev/null over file
 #   file <src> <dst>    src bind-mounted read-only at dst
 # ), the whole host tree read-only beneath, a minimal /dev and a fresh /proc; brings up loopback
@@ -61,6 +63,11 @@ while IFS="$tab" read -r op a b; do
         if [ -d "$a" ]; then ensure "$root$a" dir; else ensure "$root$a" file; fi
         mount --bind "$a" "$root$a"
       fi ;;
+    bind)
+      if [ ! -d "$a" ] || [ -L "$root$b" ] || [ ! -d "$root$b" ]; then
+        echo "safe-install ns-unshare: cannot mount $a at $b" >&2; exit 70
+      fi
+      mount --bind "$a" "$root$b" ;;
     mask) if [ -e "$root$a" ]; then mount --bind /dev/null "$root$a"; fi ;;
     file)
       ensure "$root$b" file

@@ -8,6 +8,7 @@ import { configList, loadNpmConfig, type NpmConfig } from './config/npm-config.j
 import { SafeInstallError } from './errors.js'
 import { readAllowScripts, type AllowScripts } from './policy/allow-scripts.js'
 import { decideScript } from './policy/decide.js'
+import { checkWriteGrants } from './policy/check-grants.js'
 import { loadPolicy } from './policy/load-policy.js'
 import type { PinVerdict } from './policy/pin-check.js'
 import { hookPlan, ROOT_EVENTS } from './hook-plan.js'
@@ -23,6 +24,7 @@ import { startBroker, type HookRequest } from './sandbox/broker.js'
 import { runHook, type HookContext } from './sandbox/hook-runner.js'
 import { openSandboxSession } from './sandbox/session.js'
 import { selectBackend } from './sandbox/select.js'
+import { loadPathRules } from './trace/path-rules.js'
 import type { Canaries } from './sandbox/env/canaries.js'
 import { isSecretName } from './sandbox/env/secret-patterns.js'
 import type { SecretNeedle } from './egress/secret-scan.js'
@@ -85,6 +87,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
   const prefix = config.prefix
   if (options.command === 'ci') await requireLockfile(prefix)
   const policy = await loadPolicy({ ...(options.policyFile === undefined ? {} : { explicit: options.policyFile }), prefix })
+  checkWriteGrants(policy, { projectDir: prefix, realHome: options.env['HOME'], rules: loadPathRules() })
   const allow = await readAllowScripts(prefix, configList(config.get('allow-scripts')))
   const gyp = nodeGypEnv(config)
   const selected = await selectBackend({

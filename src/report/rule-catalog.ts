@@ -51,7 +51,7 @@ export const ruleCatalog: Readonly<Record<string, RuleDescription>> = {
   },
   'write-outside-package': {
     title: 'An install script wrote outside its own package directory',
-    help: 'The hook created or changed a file outside node_modules/<name> and its private tmp. If it is a cache the package legitimately needs (for example ~/.cache/puppeteer), grant that path to the package under `packages.<name>.write` in safe-install.policy.json and run `safe-install rebuild <name>`. Otherwise do not approve it.',
+    help: 'The hook created or changed a file outside node_modules/<name> and its private tmp. If it is a cache the package legitimately needs (for example ~/.cache/puppeteer), grant that path to the package under `packages.<name>.write` in safe-install.policy.json and run `safe-install rebuild <name>`. Otherwise do not approve it. A `~/...` grant is that directory of your real home: a note with `evidence.grant` says where a hook wrote through one (it stays after the install), and a warning with `evidence.grant` says why one could not be mapped (`evidence.reason`, `evidence.fix`) and was left in the throwaway home.',
     defaultSeverity: 'error',
   },
   'persistence': {

@@ -6,7 +6,9 @@ import { BRIDGE_PORT, startHookEgress, type EgressSettings, type HookEgress } fr
 import { buildBwrapInvocation, buildUnshareArgv } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
 import { buildSeatbeltInvocation } from './backends/seatbelt.js'
+import { homeGrantFindings, openHookHome, type HookHome } from './home-grants.js'
 import { planMounts } from './mount-plan.js'
+import { writeGrantRefusal } from '../policy/grant-scope.js'
 import { scrubEnv } from './env/scrub-env.js'
 import { redactSecrets } from './output-tail.js'
 import { stripControl } from '../report/sanitize.js'
@@ -32,7 +34,13 @@ export type HookTracer =
 
 /** How hooks are contained this run, chosen once by the probe. */
 export type HookBackend =
-  | { readonly kind: 'none'; readonly tracer?: HookTracer | undefined }
+  | {
+      readonly kind: 'none'
+      readonly tracer?: HookTracer | undefined
+      /** The user's real home, where `~` write grants point (src/sandbox/home-grants.ts). */
+      readonly realHome?: string | undefined
+      readonly projectDir?: string | undefined
+    }
   | {
       /** macOS, experimental and opt-in (SAFE_INSTALL_SEATBELT=1): a generated Seatbelt profile around the v1 runner. */
       readonly kind: 'sandbox-exec'
@@ -97,12 +105,13 @@ export const buildHookSpec = (
   timeoutMs: number,
   markerValue: string,
   proxyEnv: Readonly<Record<string, string>> = {},
+  home: string = context.session.home,
 ): { spec: SandboxSpec; withheld: readonly string[] } => {
   const { env, withheld } = scrubEnv({
     hostEnv: context.hostEnv,
     npmEnv: context.npmEnv,
     lifecycleEnv: task.lifecycleEnv,
-    sandboxEnv: { ...context.extraEnv, ...proxyEnv, ...context.session.homeEnv(tmp) },
+    sandboxEnv: { ...context.extraEnv, ...proxyEnv, ...context.session.homeEnv(tmp, home) },
     canaryEnv: context.session.canaryEnv,
     grants: { everyScript: context.envPass, thisPackage: grant.env },
     secretValues: context.secretValues,
@@ -128,6 +137,7 @@ export const runHook = async (
 ): Promise<ScriptOutcome> => {
   const label = `${task.pkg.name}-${task.event}`
   const tmp = await context.session.newTmpDir(label)
+  const home = await hookHomeOf(grant, context, label)
   const socketDir = context.egress !== undefined && context.backend.kind === 'namespace' ? await context.session.newTmpDir(`${label}-proxy`) : undefined
   const egressSeen = createBoundedList<EgressEvent>(false)
   const shared = context.egress
@@ -138,7 +148,7 @@ export const runHook = async (
   })
   let ran: { readonly outcome: ScriptOutcome; readonly trace: TraceSummary | undefined }
   try {
-    ran = await runContained(task, grant, context, { tmp, timeoutMs, egress })
+    ran = await runContained(task, grant, context, { tmp, home, timeoutMs, egress })
   } finally {
     await egress?.proxy.close()
   }
@@ -146,29 +156,47 @@ export const runHook = async (
   return { ...ran.outcome, activity: { trace: ran.trace, egress: egressSeen.list() } }
 }
 
+/**
+ * The hook's home and what its `write` grants open: `~` grants are the user's real home, shown in
+ * a decoy home of the hook's own (bind mounts in the namespace, symlinks elsewhere).
+ */
+const hookHomeOf = async (grant: PackageGrant, context: HookContext, label: string): Promise<HookHome> => {
+  const { backend } = context
+  const projectDir = backend.projectDir ?? context.npmEnv['INIT_CWD'] ?? '/'
+  const rules = TRACE_CATALOG().paths
+  return openHookHome({
+    write: grant.write,
+    sharedHome: context.session.home,
+    newHome: () => context.session.newHome(label),
+    realHome: backend.realHome,
+    view: backend.kind === 'namespace' ? 'bind' : 'symlink',
+    refusal: (resolved, realHome) => writeGrantRefusal(resolved, { projectDir, realHome, rules }),
+  })
+}
+
 const runContained = async (
   task: ScriptTask,
   grant: PackageGrant,
   context: HookContext,
-  run: { readonly tmp: string; readonly timeoutMs: number; readonly egress: HookEgress | undefined },
+  run: { readonly tmp: string; readonly home: HookHome; readonly timeoutMs: number; readonly egress: HookEgress | undefined },
 ): Promise<{ readonly outcome: ScriptOutcome; readonly trace: TraceSummary | undefined }> => {
-  const { tmp, timeoutMs } = run
+  const { tmp, home, timeoutMs } = run
   const markerValue = randomBytes(12).toString('hex')
-  const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env)
+  const { spec } = buildHookSpec(task, grant, context, tmp, timeoutMs, markerValue, run.egress?.env, home.dir)
   const resultFile = join(tmp, '.safe-install-ns-result')
   const address = run.egress?.proxy.address()
   const scratch = context.backend.kind === 'namespace' && context.backend.launcher.kind === 'unshare'
     ? await context.session.newTmpDir(`${task.pkg.name}-root`) : undefined
   const { backend } = context
   const strace = backend.kind === 'namespace' && backend.tracer?.kind === 'strace' && run.egress !== undefined
-    ? startStrace(task, grant, context, tmp, backend, backend.tracer) : undefined
+    ? startStrace(task, home, context, tmp, backend, backend.tracer) : undefined
   const preload = backend.tracer?.kind === 'preload' ? backend.tracer : undefined
   const observerLog = join(tmp, OBSERVER_LOG)
   const traced = preload === undefined ? spec : {
     ...spec,
     env: { ...spec.env, NODE_OPTIONS: observerNodeOptions(spec.env['NODE_OPTIONS'], preload.observer), [OBSERVER_ENV]: observerLog },
   }
-  const invocation = buildInvocation(task, grant, context, traced, {
+  const invocation = buildInvocation(task, home, context, traced, {
     tmp, resultFile, proxySocket: run.egress?.socketPath, proxyPort: address?.kind === 'tcp' ? address.port : undefined, scratch,
     trace: strace?.argv,
   })
@@ -186,7 +214,7 @@ const runContained = async (
   })
   const seen = strace !== undefined ? strace.finish()
     : preload === undefined ? undefined
-      : await readObserverLog(observerLog, traceCollector(task, grant, context, tmp, {
+      : await readObserverLog(observerLog, traceCollector(task, home, context, tmp, {
         projectDir: preload.projectDir, realHome: preload.realHome,
         network: backend.kind === 'namespace' ? 'namespace' : 'host',
         proxyPort: backend.kind === 'namespace' ? BRIDGE_PORT : address?.kind === 'tcp' ? address.port : 0,
@@ -208,14 +236,14 @@ const runContained = async (
     ...(result.spawnError === undefined ? {} : { reason: result.spawnError }),
     ...(escaped.length === 0 ? {} : { escaped }),
     ...(limit === undefined ? {} : { limit }),
-    ...(seen === undefined ? {} : { traced: seen.findings }),
+    ...(seen === undefined && home.refused.length === 0 && home.mapped.length === 0 ? {} : { traced: [...homeGrantFindings({ package: { name: task.pkg.name, version: task.pkg.version, location: task.pkg.location }, event: task.event }, home, seen === undefined), ...(seen?.findings ?? [])] }),
   }
   return { outcome: done, trace: seen?.summary }
 }
 
 const buildInvocation = (
   task: ScriptTask,
-  grant: PackageGrant,
+  home: HookHome,
   context: HookContext,
   spec: SandboxSpec,
   paths: {
@@ -234,15 +262,14 @@ const buildInvocation = (
     case 'none':
       return buildNoneInvocation(spec)
     case 'sandbox-exec': {
-      const home = context.session.home
       return buildSeatbeltInvocation(spec, {
         packageDir: packageDirOf(task, backend.projectDir),
         projectDir: backend.projectDir,
         hookTmp: paths.tmp,
-        decoyHome: home,
+        decoyHome: home.dir,
         realHome: backend.realHome,
         runtimeDirs: backend.runtimeDirs,
-        writeGrants: writeGrants(grant, home),
+        writeGrants: home.writable,
         credentialPaths: backend.credentialFiles,
         // Other hooks' tmp dirs; this hook's own tmp and the decoy home are allowed again by the profile.
         hiddenDirs: [context.session.root],
@@ -250,16 +277,16 @@ const buildInvocation = (
       }, { file: '/bin/sh', args: ['-c', spec.command] })
     }
     case 'namespace': {
-      const home = context.session.home
       const layout = planMounts({
         packageDir: packageDirOf(task, backend.projectDir),
         projectDir: backend.projectDir,
         hookTmp: paths.tmp,
-        decoyHome: home,
+        decoyHome: home.dir,
         realHome: backend.realHome,
         runtimeDirs: backend.runtimeDirs,
         credentialFiles: backend.credentialFiles,
-        writeGrants: writeGrants(grant, home),
+        writeGrants: home.writable,
+        homeBinds: home.mapped.map((g) => ({ source: g.real, target: g.view })),
         nodeGypDevdir: backend.nodeGypDevdir,
         proxySocketDir: paths.proxySocket === undefined ? undefined : dirname(paths.proxySocket),
       })
@@ -287,18 +314,14 @@ const buildInvocation = (
 /** The directory a hook may write: its package's own, or the project for the project's own scripts. */
 const packageDirOf = (task: ScriptTask, projectDir: string): string => (task.pkg.isRoot ? projectDir : task.cwd)
 
-/** The policy's `write` grants of a package, `~` meaning the decoy home. */
-const writeGrants = (grant: PackageGrant, home: string): string[] => grant.write.map((path) => path.replace(/^~(?=$|\/)/, home))
-
 /** A collector for one hook's events, judged against its package, project, homes and grants. */
 const traceCollector = (
   task: ScriptTask,
-  grant: PackageGrant,
+  home: HookHome,
   context: HookContext,
   tmp: string,
   where: Pick<TraceScope, 'projectDir' | 'realHome' | 'network' | 'proxyPort'>,
 ): TraceCollector => {
-  const home = context.session.home
   const nodeGypDevdir = context.backend.kind === 'namespace' ? context.backend.nodeGypDevdir : undefined
   return createTraceCollector({
     pkg: { name: task.pkg.name, version: task.pkg.version, location: task.pkg.location },
@@ -306,8 +329,9 @@ const traceCollector = (
     cwd: task.cwd,
     packageDir: packageDirOf(task, where.projectDir),
     hookTmp: tmp,
-    decoyHome: home,
-    writable: [...writeGrants(grant, home), ...(nodeGypDevdir === undefined ? [] : [nodeGypDevdir])],
+    decoyHome: home.dir,
+    writable: [...home.writable, ...(nodeGypDevdir === undefined ? [] : [nodeGypDevdir])],
+    homeGrants: home.mapped,
     runtimeDirs: context.backend.kind === 'none' ? [] : context.backend.runtimeDirs,
     command: task.command,
     ...where,
@@ -317,13 +341,13 @@ const traceCollector = (
 /** One hook's strace: the parser fed from fd 3 and the collector that turns its events into findings. */
 const startStrace = (
   task: ScriptTask,
-  grant: PackageGrant,
+  home: HookHome,
   context: HookContext,
   tmp: string,
   backend: Extract<HookBackend, { kind: 'namespace' }>,
   tracer: Extract<HookTracer, { kind: 'strace' }>,
 ): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => TraceResult } => {
-  const collector = traceCollector(task, grant, context, tmp, {
+  const collector = traceCollector(task, home, context, tmp, {
     projectDir: backend.projectDir, realHome: backend.realHome, network: 'namespace', proxyPort: BRIDGE_PORT,
   })
   const parser = createStraceParser(collector.onEvent)

@@ -13,8 +13,13 @@ export interface MountPlanInput {
   readonly runtimeDirs: readonly string[]
   /** npm config files that may hold credentials (global, builtin, the project's .npmrc). */
   readonly credentialFiles: readonly string[]
-  /** Extra writable paths granted by the policy (`~` already expanded). */
+  /** Extra writable paths granted by the policy: absolute grants and the real directories of `~` grants. */
   readonly writeGrants: readonly string[]
+  /**
+   * `~` grants: each real directory (`source`, resolved) also mounted writable at `target`, its
+   * place in the hook's decoy home (src/sandbox/home-grants.ts), after the decoy home itself.
+   */
+  readonly homeBinds?: ReadonlyArray<{ readonly source: string; readonly target: string }>
   /** node-gyp's shared header cache, when npm has no nodedir. */
   readonly nodeGypDevdir: string | undefined
   /** The directory of the hook's egress proxy socket, shown read-only to the bridge. */
@@ -30,8 +35,9 @@ const under = (child: string, parent: string): boolean => {
  * The mount layout of one hook (pure). Hidden: /tmp, /run (host sockets: D-Bus, docker, agents),
  * /home, /root and the real home. Read-only again: the project (manifests, lockfile, .git, other
  * packages) and the runtime. Writable: only the package's own directory, the hook's tmp, the decoy
- * home and what the policy grants. Credential-bearing npmrc files and the project's .env files are
- * masked with an empty file.
+ * home and what the policy grants; a `~` grant's real directory is mounted both at its own path
+ * and inside the decoy home, and nothing else of the real home. Credential-bearing npmrc files
+ * and the project's .env files are masked with an empty file.
  */
 export const planMounts = (input: MountPlanInput): MountLayout => {
   const hide = ['/tmp', '/var/tmp', '/run', '/home', '/root', '/mnt', '/media']
@@ -44,7 +50,8 @@ export const planMounts = (input: MountPlanInput): MountLayout => {
   const writable = [input.hookTmp, input.decoyHome, input.packageDir, ...input.writeGrants]
   if (input.nodeGypDevdir !== undefined) writable.push(input.nodeGypDevdir)
   const mask = input.credentialFiles.filter((file) => !hidden(file) || under(file, input.projectDir))
-  return { hide, readOnly, writable: writable.map((p) => resolve(p)), mask }
+  const binds = (input.homeBinds ?? []).map((bind) => ({ source: resolve(bind.source), target: resolve(bind.target) }))
+  return { hide, readOnly, writable: writable.map((p) => resolve(p)), binds, mask }
 }
 
 /** The files of a project a script must not read even though the project is visible (.npmrc, .env*). */

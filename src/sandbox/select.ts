@@ -72,7 +72,7 @@ export const selectBackend = async (options: {
     const home = options.env['HOME'] ?? safeHome()
     const tracer = preloadTracer(options.env, options.prefix, home)
     return {
-      backend: { kind: 'none', tracer },
+      backend: { kind: 'none', tracer, realHome: home, projectDir: options.prefix },
       isolation: { ...NONE, tracer: tracer === undefined ? 'none' : 'preload' },
       degraded: { reason: found.reason, fix: found.fix },
     }

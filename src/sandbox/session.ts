@@ -18,8 +18,13 @@ export interface SandboxSession {
   readonly resolvConf: string
   /** A fresh private temp dir for one hook. */
   newTmpDir(label: string): Promise<string>
-  /** HOME, XDG dirs, npm userconfig: what every hook's env gets from the session. */
-  homeEnv(tmp: string): Readonly<Record<string, string>>
+  /**
+   * A fresh decoy home for one hook alone, seeded like `home` (the same canaries): for a hook whose
+   * `~` write grants are mapped into it (src/sandbox/home-grants.ts), which no other hook may see.
+   */
+  newHome(label: string): Promise<string>
+  /** HOME, XDG dirs, npm userconfig: what every hook's env gets from the session (`home` unless given). */
+  homeEnv(tmp: string, home?: string): Readonly<Record<string, string>>
   close(): Promise<void>
 }
 
@@ -28,17 +33,24 @@ export const openSandboxSession = async (options: { readonly registryUrl: string
   const home = join(root, 'home')
   const canaries = makeCanaries(randomBytes)
   const registryHost = new URL(options.registryUrl).host
-  for (const file of decoyHomeFiles(canaries, registryHost)) {
-    const target = join(home, file.path)
-    await mkdir(dirname(target), { recursive: true, mode: 0o700 })
-    await writeFile(target, file.content, { mode: file.mode })
+  const seed = async (dir: string): Promise<void> => {
+    for (const file of decoyHomeFiles(canaries, registryHost)) {
+      const target = join(dir, file.path)
+      await mkdir(dirname(target), { recursive: true, mode: 0o700 })
+      await writeFile(target, file.content, { mode: file.mode, flag: 'wx' })
+    }
+    for (const sub of ['.cache', '.config', '.local/share', 'etc']) {
+      await mkdir(join(dir, sub), { recursive: true, mode: 0o700 })
+    }
   }
-  for (const dir of ['.cache', '.config', '.local/share', 'etc']) {
-    await mkdir(join(home, dir), { recursive: true, mode: 0o700 })
-  }
+  await seed(home)
   const resolvConf = join(root, 'resolv.conf')
   await writeFile(resolvConf, 'nameserver 127.0.0.1\noptions timeout:2 attempts:2\n', { mode: 0o644 })
   let counter = 0
+  const label = (text: string): string => {
+    counter += 1
+    return `${counter}-${text.replace(/[^a-zA-Z0-9._-]/g, '_')}`
+  }
   return {
     root,
     home,
@@ -46,23 +58,29 @@ export const openSandboxSession = async (options: { readonly registryUrl: string
     canaries,
     canaryEnv: canaryEnv(canaries),
     canaryValues: canaryValues(canaries),
-    newTmpDir: async (label) => {
-      counter += 1
-      const dir = join(root, 'tmp', `${counter}-${label.replace(/[^a-zA-Z0-9._-]/g, '_')}`)
+    newTmpDir: async (text) => {
+      const dir = join(root, 'tmp', label(text))
       await mkdir(dir, { recursive: true, mode: 0o700 })
       return dir
     },
-    homeEnv: (tmp) => ({
-      HOME: home,
-      USERPROFILE: home,
-      XDG_CONFIG_HOME: join(home, '.config'),
-      XDG_CACHE_HOME: join(home, '.cache'),
-      XDG_DATA_HOME: join(home, '.local/share'),
+    newHome: async (text) => {
+      await mkdir(join(root, 'homes'), { recursive: true, mode: 0o700 })
+      const dir = join(root, 'homes', label(text))
+      await mkdir(dir, { mode: 0o700 })
+      await seed(dir)
+      return dir
+    },
+    homeEnv: (tmp, hookHome = home) => ({
+      HOME: hookHome,
+      USERPROFILE: hookHome,
+      XDG_CONFIG_HOME: join(hookHome, '.config'),
+      XDG_CACHE_HOME: join(hookHome, '.cache'),
+      XDG_DATA_HOME: join(hookHome, '.local/share'),
       TMPDIR: tmp,
       TMP: tmp,
       TEMP: tmp,
-      npm_config_userconfig: join(home, '.npmrc'),
-      npm_config_globalconfig: join(home, 'etc', 'npmrc'),
+      npm_config_userconfig: join(hookHome, '.npmrc'),
+      npm_config_globalconfig: join(hookHome, 'etc', 'npmrc'),
     }),
     close: () => rm(root, { recursive: true, force: true }),
   }

@@ -35,8 +35,14 @@ export interface TraceScope {
   readonly hookTmp: string
   readonly decoyHome: string
   readonly realHome: string | undefined
-  /** Other writable paths: policy grants, node-gyp's header cache. */
+  /** Other writable paths: policy grants (a `~` grant by its real directory), node-gyp's header cache. */
   readonly writable: readonly string[]
+  /**
+   * `~` grants mapped into the user's real home (src/sandbox/home-grants.ts): a path under `view`
+   * (inside the hook's decoy home) is judged and shown as the real path it reaches, and the real
+   * directories written are reported as notes, so the report says where the files really went.
+   */
+  readonly homeGrants?: ReadonlyArray<{ readonly grant: string; readonly view: string; readonly real: string }>
   /** The egress proxy's port on 127.0.0.1 (the bridge's inside the namespace). */
   readonly proxyPort: number
   /**
@@ -65,6 +71,26 @@ export interface TraceCollector {
 }
 
 const MAX_FINDINGS = 200
+/** Distinct paths listed per `~` grant in its note. */
+const MAX_HOME_WRITES = 20
+
+/**
+ * The note that a hook wrote into the user's real home through a `~` grant: where the files really
+ * are (not the decoy path the hook named), and that they stay after the install.
+ */
+export const homeWriteNote = (
+  hook: Pick<Finding, 'package' | 'event'> & { readonly label: string },
+  grant: { readonly grant: string; readonly real: string },
+  written: readonly string[],
+): Finding => ({
+  package: hook.package,
+  ...(hook.event === undefined ? {} : { event: hook.event }),
+  rule: 'write-outside-package', severity: 'note', action: 'reported',
+  message: written.length === 0
+    ? `${hook.label} could write into your real home: ${grant.real} (the policy grants it ${grant.grant}); no tracer saw what it wrote, and what it put there stays after the install.`
+    : `${hook.label} wrote into your real home: ${grant.real} (the policy grants it ${grant.grant}); what it put there stays after the install.`,
+  evidence: { path: grant.real, grant: grant.grant, written: written.slice(0, MAX_HOME_WRITES), entry: 'home-grant' },
+})
 
 export interface TraceRules {
   readonly paths: PathRules
@@ -129,9 +155,23 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
     ...(programs.has(event.pid) ? { program: programs.get(event.pid)?.slice(0, 6) } : {}),
   })
 
+  const homeGrants = scope.homeGrants ?? []
+  /** Per `~` grant: the real paths written under it (distinct, bounded). */
+  const homeWrites = new Map<string, Set<string>>()
+  const noteHomeWrite = (path: string): void => {
+    const grant = homeGrants.find((g) => under(path, g.real))
+    if (grant === undefined) return
+    const seen = homeWrites.get(grant.real) ?? new Set<string>()
+    homeWrites.set(grant.real, seen)
+    if (seen.size < MAX_HOME_WRITES) seen.add(path)
+  }
+
   const onPath = (event: Extract<ObservedEvent, { kind: 'path' }>): void => {
-    const { path, access } = event
+    const view = homeGrants.find((g) => under(event.path, g.view))
+    const path = view === undefined ? event.path : view.real + event.path.slice(view.view.length)
+    const { access } = event
     const failed = event.errno !== undefined
+    if (access === 'write' && !failed) noteHomeWrite(path)
     if (!ownOrRuntime(path)) {
       if (access === 'write') activity.write(path, event.errno)
       else if (access === 'read' && !failed) activity.read(path)
@@ -245,7 +285,13 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
       for (const observed of fromStrace(event, scope.cwd)) onObserved(observed)
     },
     onObserved,
-    findings: () => [...folded.values()].map(({ finding, count }) => (count === 1 ? finding : { ...finding, evidence: { ...finding.evidence, count } })),
+    findings: () => [
+      ...[...folded.values()].map(({ finding, count }) => (count === 1 ? finding : { ...finding, evidence: { ...finding.evidence, count } })),
+      ...homeGrants.flatMap((grant) => {
+        const written = [...(homeWrites.get(grant.real) ?? [])]
+        return written.length === 0 ? [] : [homeWriteNote({ ...base, label }, grant, written)]
+      }),
+    ],
     summary: () => activity.summary(),
   }
 }

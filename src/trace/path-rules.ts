@@ -239,7 +239,7 @@ const classifyWrite = (path: string, scope: Scope, rules: PathRules): PathFindin
   const tamper = rules.entries.find((c) => c.entry.kind === 'tamper' && matches(c, forms))
   if (tamper !== undefined) return finding('package-tamper', tamper.entry.severity ?? 'error', tamper.entry.id, tamper.entry.description, path, scope)
   if (OTHER_PACKAGE.test(path)) return finding('package-tamper', 'error', 'other-package', 'another installed package, whose code runs at require() time outside the sandbox', path, scope)
-  if (under(path, '/tmp') || under(path, '/var/tmp')) {
+  if ((under(path, '/tmp') || under(path, '/var/tmp')) && !(scope.realHome !== undefined && under(path, scope.realHome))) {
     return finding('write-outside-package', 'warning', 'shared-tmp', "the shared temporary directory instead of the hook's private one ($TMPDIR)", path, scope)
   }
   return finding('write-outside-package', 'error', 'outside-package', "a path outside the package's own directory, its private tmp and the decoy home", path, scope)

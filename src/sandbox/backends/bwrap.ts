@@ -2,7 +2,8 @@ import type { Invocation, SandboxSpec } from '../spec.js'
 
 /**
  * What the mount namespace shows a hook. Paths are absolute. Order matters and is fixed by
- * {@link buildBwrapArgv}: hide, then re-expose read-only, then writable, then mask files.
+ * {@link buildBwrapArgv}: hide, then re-expose read-only, then writable, then binds (their targets
+ * lie in a writable directory: the decoy home), then mask files.
  */
 export interface MountLayout {
   /** Directories replaced by an empty tmpfs: /tmp, /run, /home, /root, the real HOME ... */
@@ -11,6 +12,11 @@ export interface MountLayout {
   readonly readOnly: readonly string[]
   /** Writable: the package's own directory, the hook's tmp, the decoy home, granted paths. */
   readonly writable: readonly string[]
+  /**
+   * Writable at another path: a `~` grant's real directory at its place in the decoy home. Both
+   * must exist (src/sandbox/home-grants.ts creates them); a missing one fails the hook's start.
+   */
+  readonly binds: ReadonlyArray<{ readonly source: string; readonly target: string }>
   /** Files replaced by an empty file (credential-bearing npmrc, .env files). */
   readonly mask: readonly string[]
 }
@@ -50,6 +56,7 @@ export const buildBwrapArgv = (spec: SandboxSpec, options: BwrapOptions): string
   for (const dir of dedupe(layout.hide)) argv.push('--tmpfs', dir)
   for (const dir of dedupe(layout.readOnly)) argv.push('--ro-bind-try', dir, dir)
   for (const dir of dedupe(layout.writable)) argv.push('--bind-try', dir, dir)
+  for (const bind of layout.binds) argv.push('--bind', bind.source, bind.target)
   for (const file of dedupe(layout.mask)) argv.push('--ro-bind-try', '/dev/null', file)
   if (capture !== undefined) {
     argv.push('--ro-bind', capture.resolvConf.source, capture.resolvConf.target)
@@ -79,6 +86,7 @@ export const buildUnsharePlan = (layout: MountLayout, resolvConf?: { readonly so
   for (const dir of dedupe(layout.hide)) step('hide', dir)
   for (const dir of dedupe(layout.readOnly)) step('ro', dir)
   for (const dir of dedupe(layout.writable)) step('rw', dir)
+  for (const bind of layout.binds) step('bind', bind.source, bind.target)
   for (const file of dedupe(layout.mask)) step('mask', file)
   if (resolvConf !== undefined) step('file', resolvConf.source, resolvConf.target)
   return lines.join('\n')

@@ -140,6 +140,7 @@ describe('policy learn: write grants', () => {
 
   it('writes paths in the decoy home as ~', () => {
     expect(learn([wrote(`${DECOY}/.cache/cdn-pkg/chrome/x.bin`)]).grants[0]?.write).toEqual(['~/.cache/cdn-pkg/chrome'])
+    expect(learn([wrote('/tmp/safe-install-sbx-Ab12Cd/homes/3-cdn-pkg-postinstall/.cache/cdn-pkg/x.bin')]).grants[0]?.write).toEqual(['~/.cache/cdn-pkg'])
   })
 
   it.each([
@@ -158,6 +159,8 @@ describe('policy learn: write grants', () => {
     ['CI workflows', '/srv/repo/.github/workflows/ci.yml'],
     ['the ssh directory in the decoy home', `${DECOY}/.ssh/known/x`],
     ['a parent of systemd units', `${DECOY}/.config/x.conf`],
+    ['a directory every tool caches in', `${DECOY}/.cache/x.bin`],
+    ['npm\'s own cache', `${DECOY}/.npm/_cacache/index`],
   ])('never grants %s', (_label, path) => {
     const result = learn([wrote(path)])
     expect(result.grants).toEqual([])

@@ -13,11 +13,13 @@ const layout = planMounts({
   packageDir: '/work/p/node_modules/x',
   projectDir: '/work/p',
   hookTmp: '/tmp/safe-install-sbx-1/tmp/1-x',
-  decoyHome: '/tmp/safe-install-sbx-1/home',
+  decoyHome: '/tmp/safe-install-sbx-1/homes/2-x',
   realHome: '/srv/users/alice',
   runtimeDirs: ['/usr', '/home/alice/.nvm/versions/node/v20', '/usr/lib/node_modules/safe-install/'],
   credentialFiles: ['/usr/etc/npmrc', '/work/p/.npmrc', '/work/p/.env'],
-  writeGrants: ['/tmp/safe-install-sbx-1/home/.cache/puppeteer'],
+  // `~/.cache/puppeteer`: the real directory, also shown in the hook's decoy home.
+  writeGrants: ['/srv/users/alice/.cache/puppeteer'],
+  homeBinds: [{ source: '/srv/users/alice/.cache/puppeteer', target: '/tmp/safe-install-sbx-1/homes/2-x/.cache/puppeteer' }],
   nodeGypDevdir: undefined,
 })
 
@@ -30,9 +32,13 @@ describe('planMounts', () => {
   })
   it('makes writable only tmp, the decoy home, the package dir and grants', () => {
     expect(layout.writable).toEqual([
-      '/tmp/safe-install-sbx-1/tmp/1-x', '/tmp/safe-install-sbx-1/home', '/work/p/node_modules/x',
-      '/tmp/safe-install-sbx-1/home/.cache/puppeteer',
+      '/tmp/safe-install-sbx-1/tmp/1-x', '/tmp/safe-install-sbx-1/homes/2-x', '/work/p/node_modules/x',
+      '/srv/users/alice/.cache/puppeteer',
     ])
+  })
+  it('shows a ~ grant\'s real directory inside the decoy home too, and nothing else of the real home', () => {
+    expect(layout.binds).toEqual([{ source: '/srv/users/alice/.cache/puppeteer', target: '/tmp/safe-install-sbx-1/homes/2-x/.cache/puppeteer' }])
+    expect([...layout.readOnly, ...layout.writable].filter((p) => p.startsWith('/srv/users/alice'))).toEqual(['/srv/users/alice/.cache/puppeteer'])
   })
   it('masks credential files', () => {
     expect(layout.mask).toEqual(['/usr/etc/npmrc', '/work/p/.npmrc', '/work/p/.env'])
@@ -53,6 +59,14 @@ describe('buildBwrapArgv', () => {
     expect(at('--tmpfs', '/tmp')).toBeLessThan(at('--ro-bind-try', '/work/p', '/work/p'))
     expect(at('--ro-bind-try', '/work/p', '/work/p')).toBeLessThan(at('--bind-try', '/work/p/node_modules/x', '/work/p/node_modules/x'))
     expect(at('--bind-try', '/work/p/node_modules/x', '/work/p/node_modules/x')).toBeLessThan(at('--ro-bind-try', '/dev/null', '/work/p/.npmrc'))
+  })
+  it('mounts a ~ grant after the real home is hidden and after the decoy home it lands in, and fails rather than skip it', () => {
+    const at = (...needle: string[]): number => argv.findIndex((_, i) => needle.every((n, j) => argv[i + j] === n))
+    const bind = at('--bind', '/srv/users/alice/.cache/puppeteer', '/tmp/safe-install-sbx-1/homes/2-x/.cache/puppeteer')
+    expect(bind).toBeGreaterThan(-1)
+    expect(at('--tmpfs', '/srv/users/alice')).toBeLessThan(at('--bind-try', '/srv/users/alice/.cache/puppeteer', '/srv/users/alice/.cache/puppeteer'))
+    expect(at('--bind-try', '/tmp/safe-install-sbx-1/homes/2-x', '/tmp/safe-install-sbx-1/homes/2-x')).toBeLessThan(bind)
+    expect(bind).toBeLessThan(at('--ro-bind-try', '/dev/null', '/work/p/.npmrc'))
   })
   it('runs the init with the hook command last, never as one joined shell string', () => {
     expect(argv.slice(argv.indexOf('--'))).toEqual(['--', '/bin/sh', '/x/ns-init.sh', '/tmp/r.json', 'node install.js'])
@@ -126,10 +140,14 @@ describe('buildUnsharePlan / buildUnshareArgv (the sandbox without bubblewrap)',
     expect(plan.at(-1)).toBe('file\t/s/resolv.conf\t/etc/resolv.conf')
     expect(plan.indexOf('ro\t/work/p')).toBeLessThan(plan.indexOf('rw\t/work/p/node_modules/x'))
     expect(plan.indexOf('rw\t/work/p/node_modules/x')).toBeLessThan(plan.indexOf('mask\t/work/p/.npmrc'))
+    const bind = plan.indexOf('bind\t/srv/users/alice/.cache/puppeteer\t/tmp/safe-install-sbx-1/homes/2-x/.cache/puppeteer')
+    expect(plan.indexOf('rw\t/tmp/safe-install-sbx-1/homes/2-x')).toBeLessThan(bind)
+    expect(bind).toBeLessThan(plan.indexOf('mask\t/work/p/.npmrc'))
   })
   it('refuses a path that would break the plan format', async () => {
     const { buildUnsharePlan } = await import('../../../src/sandbox/backends/bwrap.js')
     expect(() => buildUnsharePlan({ ...layout, writable: ['/work/p/node_modules/evil\nhide\t/'] })).toThrow(/tab or newline/)
+    expect(() => buildUnsharePlan({ ...layout, binds: [{ source: '/home/a/.cache/x\tb', target: '/t' }] })).toThrow(/tab or newline/)
   })
   it('unshares every namespace and passes the plan, the workdir and the init as separate arguments', async () => {
     const { buildUnshareArgv } = await import('../../../src/sandbox/backends/bwrap.js')

@@ -209,3 +209,39 @@ describe('createTraceCollector with the preload observer\'s events', () => {
     expect(summary.connections.items).toEqual([])
   })
 })
+
+describe('createTraceCollector with a ~ grant mapped into the real home', () => {
+  const view = '/run/si/homes/2-evil/.cache/evil'
+  const real = '/home/alice/.cache/evil'
+  const mapped: TraceScope = { ...scope, decoyHome: '/run/si/homes/2-evil', writable: [real], homeGrants: [{ grant: '~/.cache/evil', view, real }] }
+  const collect = (lines: string[]): { findings: Finding[]; writes: readonly string[] } => {
+    const collector = createTraceCollector(mapped, rules)
+    const parser = createStraceParser(collector.onEvent)
+    parser.push(`${lines.join('\n')}\n`)
+    parser.end()
+    return { findings: collector.findings(), writes: collector.summary().writes.items }
+  }
+  const write = (pid: number, path: string, ok = true): string =>
+    `${pid} 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "${path}", O_WRONLY|O_CREAT|O_TRUNC, 0644) = ${ok ? `3<${path}>` : '-1 EROFS (Read-only file system)'}`
+
+  it('judges and shows a write through the decoy path as the real path, and notes where the files really went', () => {
+    const { findings, writes } = collect([NODE, write(10, `${view}/bin/tool`), write(10, `${real}/bin/other`), write(10, `${view}/bin/tool`)])
+    expect(writes).toEqual([`${real}/bin/tool`, `${real}/bin/other`])
+    expect(findings).toEqual([expect.objectContaining({
+      rule: 'write-outside-package', severity: 'note', action: 'reported', event: 'postinstall',
+      evidence: { path: real, grant: '~/.cache/evil', written: [`${real}/bin/tool`, `${real}/bin/other`], entry: 'home-grant' },
+    })])
+    expect(findings[0]?.message).toContain(`wrote into your real home: ${real}`)
+  })
+  it('notes nothing when the hook wrote nothing there, and still reports what lies beside the grant', () => {
+    const { findings } = collect([NODE, write(10, '/home/alice/.cache/other/x', false), write(10, '/home/alice/.bashrc', false)])
+    expect(findings.map((f) => `${f.rule} ${f.severity} ${String(f.evidence['path'])}`)).toEqual([
+      'write-outside-package error /home/alice/.cache/other/x', 'persistence error /home/alice/.bashrc',
+    ])
+  })
+  it('judges a credential reached through a link in the grant by the descriptor, not the name', () => {
+    const read = `10 1.1 openat(AT_FDCWD</work/p/node_modules/evil>, "${view}/up-npmrc", O_RDONLY) = 3</run/si/homes/2-evil/.npmrc>`
+    const { findings } = collect([NODE, read])
+    expect(findings).toEqual([expect.objectContaining({ rule: 'credential-read', evidence: expect.objectContaining({ path: '/run/si/homes/2-evil/.npmrc', decoy: true }) })])
+  })
+})

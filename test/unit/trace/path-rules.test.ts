@@ -280,6 +280,13 @@ describe('writes: outside the package', () => {
     check('write', path, dep, hit('write-outside-package', severity, entryId))
   })
 
+  it('counts a write into the real home as outside the package even where that home lies under /tmp', () => {
+    const tmpHome = { ...dep, realHome: '/tmp/ci/home' }
+    check('write', '/tmp/ci/home/.cache/beside.txt', tmpHome, hit('write-outside-package', 'error', 'outside-package'))
+    check('write', '/tmp/ci/other.txt', tmpHome, hit('write-outside-package', 'warning', 'shared-tmp'))
+    check('write', '/tmp/ci/home/.cache/tool/bin', { ...tmpHome, writableGrants: ['/tmp/ci/home/.cache/tool'] }, null)
+  })
+
   it('counts opening a browser profile or wallet for writing as touching the credential', () => {
     check('write', `${DECOY}/.config/google-chrome/Default/Preferences`, dep, hit('credential-read', 'error', 'browser-profiles', true))
     check('write', `${HOME}/.config/Exodus/exodus.wallet/seed.seco`, dep, hit('credential-read', 'error', 'crypto-wallets'))
