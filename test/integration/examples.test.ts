@@ -532,6 +532,8 @@ describe('the examples run with a tarball packed from this checkout', () => {
       let build: Awaited<ReturnType<typeof newBuild>>
       const results: RunResult[] = []
       let afterFetch: Map<string, string>
+      /** The report step 1 left (node_modules/.cache/safe-install/last-report.json), before step 3 replaced it. */
+      let fetchReport: Report
       let afterRebuild: Map<string, string>
       let leftBehind: string[]
       const modules = (): string => path.join(build.app, 'node_modules')
@@ -540,6 +542,7 @@ describe('the examples run with a tarball packed from this checkout', () => {
         build = await newBuild('benign', { 'benign-postinstall': '1.0.0', 'native-addon': '1.0.0', 'order-top': '1.0.0' }, approved)
         results.push(await runStep(steps[0] as DockerInstruction, build))
         afterFetch = fileHashes(modules())
+        fetchReport = await readJson<Report>(path.join(modules(), '.cache', 'safe-install', 'last-report.json'))
         // Whatever step 1 left in the layer (the app and root's home) must not hold the registry token.
         leftBehind = [...fileHashes(build.app).keys()].map((f) => path.join(build.app, f)).concat([...fileHashes(build.home).keys()].map((f) => path.join(build.home, f)))
           .filter((file) => readFileSync(file).includes(auth.token ?? 'no token'))
@@ -552,8 +555,15 @@ describe('the examples run with a tarball packed from this checkout', () => {
 
       const output = (i: number): string => shown(`${results[i]?.stderr ?? ''}${results[i]?.stdout ?? ''}`)
 
-      it('step 1 installs exactly the lockfile with the secret, runs no install script, and leaves the token in no file', () => {
+      it('step 1 installs exactly the lockfile with the secret, runs no install script but lists them, and leaves the token in no file', () => {
         expect(results[0]?.code, output(0)).toBe(0)
+        // Reported as skipped, not as "No install scripts.": step 3 will run them.
+        expect(results[0]?.stdout).toContain('0 scripts run, 11 skipped, 0 failed · 0 errors, 0 warnings')
+        expect(validateReport(fetchReport)).toEqual({ kind: 'valid' })
+        expect(fetchReport.packages.flatMap((p) => p.scripts.map((s) => `${p.name} ${s.event} ${s.outcome}`)).sort()).toEqual([
+          'benign-postinstall postinstall skipped', 'native-addon install skipped',
+          ...['order-leaf', 'order-mid', 'order-top'].flatMap((name) => ['install', 'postinstall', 'preinstall'].map((event) => `${name} ${event} skipped`)),
+        ])
         for (const name of Object.keys(approved)) expect(afterFetch.has(`${name}/package.json`), name).toBe(true)
         const products = [...afterFetch.keys()].filter((f) => /(^|\/)(built\.txt|stamps\.log)$|^native-addon\/build\//.test(f))
         expect(products).toEqual([])
