@@ -15,6 +15,7 @@ import { hookPlan, ROOT_EVENTS } from './hook-plan.js'
 import { grantFor, pinsFor, type Policy } from './policy/policy.js'
 import { buildReport } from './report/build-report.js'
 import { findingsFromRuns } from './report/findings.js'
+import { ignoredRun } from './report/ignored-scripts.js'
 import { identifyDetached, openArborist, type ArboristSession } from './resolve/arborist.js'
 import { selectWorkspaces } from './resolve/workspaces.js'
 import { openResolverGate, type Refusal } from './resolve/resolver-gate.js'
@@ -138,8 +139,9 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
     flat: config.flat, grants: policy.network, dir: brokerDir, node: options.execPath, git: realGit(config.flat['git'], options.env['PATH']),
   })
   const pins = pinChecker(policy, config.flat)
+  const rootDue = options.command === 'ci' || (options.command === 'install' && options.specs.length === 0)
   const plan = hookPlan({
-    runsRoot: !ignoreScripts && (options.command === 'ci' || (options.command === 'install' && options.specs.length === 0)),
+    runsRoot: !ignoreScripts && rootDue,
     rootPackage: () => arb?.rootPackage() ?? {},
     ...(options.onHooksPlanned === undefined ? {} : { onPlanned: options.onHooksPlanned }),
   })
@@ -172,6 +174,7 @@ export const runPipeline = async (options: PipelineOptions): Promise<PipelineRes
       onBuild: plan.built,
     })
     const stop = await runCommand(options, arb, { prefix, config, unreviewedMode, runs })
+    if (stop === 'continue' && ignoreScripts) runs.push(...(await arb.hooksNotRun(rootDue)).map((hook) => ignoredRun(hook, Date.now())))
     if (stop === 'continue' && plan.runsRoot) {
       plan.rootStarting()
       await runRootScripts(prefix, arb.rootPackage(), broker.shimPath)

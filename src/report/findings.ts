@@ -1,5 +1,6 @@
 import { approveCommand } from '../policy/decide.js'
 import type { Finding, ResourceLimit, ScriptRun } from '../types.js'
+import { isIgnoredRun } from './ignored-scripts.js'
 
 const ref = (run: ScriptRun): Finding['package'] => ({
   name: run.pkg.name,
@@ -13,6 +14,7 @@ const label = (run: ScriptRun): string => `${run.outcome.event} of ${run.pkg.nam
 export const findingsFromRuns = (runs: readonly ScriptRun[]): Finding[] => {
   const findings: Finding[] = []
   for (const run of runs) {
+    if (isIgnoredRun(run)) continue
     const { outcome, pkg } = run
     const base = { package: ref(run), event: outcome.event }
     const evidence = { command: outcome.command }

@@ -3,7 +3,8 @@ import hostedGitInfo from 'hosted-git-info'
 import scriptAllowed from '@npmcli/arborist/lib/script-allowed.js'
 import unreviewedScripts from '@npmcli/arborist/lib/unreviewed-scripts.js'
 import type { AllowScripts } from '../policy/allow-scripts.js'
-import { countBuildHooks } from './build-hooks.js'
+import { countBuildHooks, listBuildHooks } from './build-hooks.js'
+import { ROOT_EVENTS } from '../hook-plan.js'
 import type { Approval, PackageRecord, PackageSource } from '../types.js'
 
 const { isScriptAllowed, matches, getTrustedRegistryIdentity } = scriptAllowed
@@ -37,6 +38,12 @@ export interface ArboristSession {
    * that URL, or whose lockfile entry resolves to it; `dependency` is the name it was asked under.
    */
   requestersOf(url: string): Array<{ readonly pkg: PackageRecord; readonly dependency: string }>
+  /**
+   * With ignore-scripts: the hooks the builds of this session would have run and did not (none
+   * runs), as Arborist would have queued them, then the project's own install scripts when
+   * `withRoot` (install without specs, ci). Empty without ignore-scripts.
+   */
+  hooksNotRun(withRoot: boolean): Promise<Array<{ readonly pkg: PackageRecord; readonly event: string; readonly command: string }>>
 }
 
 export interface ArboristOptions {
@@ -75,9 +82,12 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
     audit: false,
     fund: false,
   })
-  if (options.onBuild !== undefined && !options.ignoreScripts) watchBuilds(arb, options.onBuild, {
-    allowScripts: options.allowScripts.entries, rebuildBundle: options.flat['rebuildBundle'] !== false,
-  })
+  const buildOptions = { allowScripts: options.allowScripts.entries, rebuildBundle: options.flat['rebuildBundle'] !== false }
+  // With ignore-scripts Arborist still builds (bin links) and runs no hook: what it built is what was not run.
+  const notBuilt: ArboristNode[] = []
+  const onBuild = options.onBuild
+  if (options.ignoreScripts) watchBuilds(arb, (nodes) => { notBuilt.push(...nodes) })
+  else if (onBuild !== undefined) watchBuilds(arb, async (nodes) => onBuild(await countBuildHooks(nodes, buildOptions)))
   let virtualTree: ArboristNode | null = null
   let lockSnapshot: Map<string, LockEntry> | null = null
   let byPath: Map<string, ArboristNode> | null = null
@@ -178,6 +188,18 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
       return compareInventories(lockSnapshot, arb.idealTree)
     },
     rootPackage: () => (currentTree()?.package ?? {}),
+    hooksNotRun: async (withRoot) => {
+      if (!options.ignoreScripts) return []
+      const hooks = (await listBuildHooks(notBuilt, buildOptions)).map(({ node, event, command }) => ({ pkg: toRecord(node), event, command }))
+      const root = currentTree()
+      if (!withRoot || root === null) return hooks
+      const scripts = (root.package.scripts ?? {}) as Record<string, unknown>
+      const own = ROOT_EVENTS.flatMap((event) => {
+        const command = scripts[event]
+        return typeof command === 'string' ? [{ pkg: toRecord(root), event, command }] : []
+      })
+      return [...hooks, ...own]
+    },
     packageCount: () => {
       const tree = currentTree()
       if (tree === null) return 0
@@ -190,13 +212,13 @@ export const openArborist = (options: ArboristOptions): ArboristSession => {
  * Reify builds through `this.rebuild({ nodes })`: wrapping this instance's method is the one place
  * where the nodes to build are known with their package.json on disk, before any of them runs.
  */
-const watchBuilds = (arb: Arborist, onBuild: (hooks: number) => void, options: Parameters<typeof countBuildHooks>[1]): void => {
+const watchBuilds = (arb: Arborist, onNodes: (nodes: ArboristNode[]) => void | Promise<void>): void => {
   const rebuild = arb.rebuild.bind(arb)
   arb.rebuild = async (args) => {
     // Without nodes Arborist builds the whole actual tree, read inside rebuild: not counted.
     if (args?.nodes === undefined) return rebuild(args)
     const nodes = [...args.nodes]
-    onBuild(await countBuildHooks(nodes, options))
+    await onNodes(nodes)
     return rebuild({ ...args, nodes })
   }
 }

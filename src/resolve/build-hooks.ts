@@ -8,19 +8,28 @@ const { isScriptAllowed } = scriptAllowed
 const DEP_EVENTS = ['preinstall', 'install', 'postinstall'] as const
 const LINK_EVENTS = ['preinstall', 'prepare', 'install', 'postinstall'] as const
 
+/** One hook Arborist's build hands to the script shell: the package that owns it (a link's target), its event and command. */
+export interface BuildHook {
+  readonly node: ArboristNode
+  readonly event: string
+  readonly command: string
+}
+
+export interface BuildHookOptions {
+  readonly allowScripts: Readonly<Record<string, boolean>> | null
+  readonly rebuildBundle: boolean
+}
+
 /**
- * How many hooks Arborist's build (`rebuild({ nodes })`, which reify calls once its packages are
- * on disk) will hand to the script shell, counted the way its build queues them
+ * The hooks Arborist's build (`rebuild({ nodes })`, which reify calls once its packages are on
+ * disk) will hand to the script shell, in the way its build queues them
  * (@npmcli/arborist lib/arborist/rebuild.js): links apart, a link's target not built twice,
  * bundled dependencies walked in (they reach the shell and are refused there), packages whose
  * allowScripts entry denies them left out (never queued). Scripts are read as npm reads them,
  * package.json on disk and the implicit `node-gyp rebuild` included. An estimate only in the
  * rare cases Arborist skips a queued node (one it is about to remove).
  */
-export const countBuildHooks = async (
-  nodes: Iterable<ArboristNode>,
-  options: { readonly allowScripts: Readonly<Record<string, boolean>> | null; readonly rebuildBundle: boolean },
-): Promise<number> => {
+export const listBuildHooks = async (nodes: Iterable<ArboristNode>, options: BuildHookOptions): Promise<BuildHook[]> => {
   const deps = new Set<ArboristNode>()
   const links = new Set<ArboristNode>()
   for (const node of nodes) (node.isLink ? links : deps).add(node)
@@ -39,16 +48,23 @@ export const countBuildHooks = async (
     for (const node of set) walk(node)
     return all
   }
-  let count = 0
+  const hooks: BuildHook[] = []
   for (const [set, events] of [[withBundled(deps), DEP_EVENTS], [withBundled(links), LINK_EVENTS]] as const) {
     for (const node of set) {
       if (isScriptAllowed(node, options.allowScripts) === false) continue
       const scripts = await scriptsOf(node)
-      count += events.filter((event) => scripts[event] !== undefined).length
+      for (const event of events) {
+        const command = scripts[event]
+        if (command !== undefined) hooks.push({ node: node.isLink ? node.target : node, event, command })
+      }
     }
   }
-  return count
+  return hooks
 }
+
+/** How many hooks `listBuildHooks` finds: what a build is about to run (progress totals). */
+export const countBuildHooks = async (nodes: Iterable<ArboristNode>, options: BuildHookOptions): Promise<number> =>
+  (await listBuildHooks(nodes, options)).length
 
 /** npm's enumeration (getInstallScripts), plus a link's own `prepare`, which it leaves to the build. */
 const scriptsOf = async (node: ArboristNode): Promise<Readonly<Record<string, string>>> => {

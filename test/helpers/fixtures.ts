@@ -2,7 +2,8 @@
  * Paths to, and small utilities around, the fixture packages and projects.
  * See test/fixtures/README.md for what each fixture does.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -85,4 +86,23 @@ export async function collectStamps(nodeModulesDir: string): Promise<Stamp[]> {
   };
   await visit(nodeModulesDir);
   return stamps.sort((a, b) => a.time - b.time);
+}
+
+/**
+ * Every file under `dir` (a missing dir is empty): relative path → sha256 of its content, or
+ * `-> target` for a symlink. Compare two trees, or one tree before and after a step.
+ */
+export function fileHashes(dir: string): Map<string, string> {
+  const files = new Map<string, string>();
+  const visit = (at: string): void => {
+    for (const entry of readdirSync(at, { withFileTypes: true })) {
+      const full = path.join(at, entry.name);
+      const rel = path.relative(dir, full);
+      if (entry.isDirectory()) visit(full);
+      else if (entry.isSymbolicLink()) files.set(rel, `-> ${readlinkSync(full)}`);
+      else files.set(rel, createHash('sha256').update(readFileSync(full)).digest('hex'));
+    }
+  };
+  if (existsSync(dir)) visit(dir);
+  return files;
 }

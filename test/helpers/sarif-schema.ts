@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs'
 import * as path from 'node:path'
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv'
 import { FIXTURES_DIR } from './fixtures.js'
+import { addStrictFormats } from './json-formats.js'
 
 export const SARIF_SCHEMA_FILE = path.join(FIXTURES_DIR, 'schemas', 'sarif-schema-2.1.0.json')
 
@@ -35,12 +36,6 @@ const collectKeywords = (schema: Schema, into: Set<string>): void => {
   }
 }
 
-/** RFC 3986 URI-reference: only unreserved, reserved and percent-encoded characters. */
-const URI_REFERENCE = /^(?:[A-Za-z0-9\-._~:/?#[\]@!$&'()*+,;=]|%[0-9A-Fa-f]{2})*$/
-const RFC3339 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:Z|[+-]\d{2}:\d{2})$/i
-
-const isUri = (value: string): boolean => /^[A-Za-z][A-Za-z0-9+.-]*:/.test(value) && URI_REFERENCE.test(value) && URL.canParse(value)
-
 const compile = (): ValidateFunction => {
   const schema = JSON.parse(readFileSync(SARIF_SCHEMA_FILE, 'utf8')) as Schema
   if (schema['$schema'] !== 'http://json-schema.org/draft-04/schema#') throw new Error(`unexpected $schema ${String(schema['$schema'])}`)
@@ -51,10 +46,7 @@ const compile = (): ValidateFunction => {
   if (foreign.length > 0) throw new Error(`the SARIF schema uses keywords this helper does not translate: ${foreign.join(', ')}`)
   // strict: false because the schema was not written for Ajv's strict mode (e.g. `required` of
   // properties declared in an anyOf sibling); it changes no validation result.
-  const ajv = new Ajv({ allErrors: true, strict: false })
-  ajv.addFormat('uri', isUri)
-  ajv.addFormat('uri-reference', (value: string) => URI_REFERENCE.test(value))
-  ajv.addFormat('date-time', (value: string) => RFC3339.test(value) && !Number.isNaN(Date.parse(value)))
+  const ajv = addStrictFormats(new Ajv({ allErrors: true, strict: false }))
   return ajv.compile({ ...rest, $id: id })
 }
 

@@ -11,35 +11,11 @@ import { cp, readFile, writeFile } from 'node:fs/promises'
 import * as path from 'node:path'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { FIXTURES_DIR, makeTempDir, removeDir } from '../helpers/fixtures.js'
+import { lockLine, obeyed, shown } from '../helpers/github-output.js'
 import { npm, prepareProject, readJson, safeInstall, type TestProject } from '../helpers/safe-install.js'
 import { sarifSchemaErrors } from '../helpers/sarif-schema.js'
 import { findAll, parseXml } from '../helpers/xml.js'
 import type { Report } from '../../src/types.js'
-
-/** Output shown in an assertion message, with workflow commands defused (this suite may itself run in Actions). */
-const shown = (text: string): string => text.replace(/::/g, ': :')
-
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
-
-/** 1-based line of `"node_modules/<name>": {` in a package-lock.json. */
-const lockLine = (lock: string, name: string): number => lock.split('\n').findIndex((line) => line.includes(`"node_modules/${name}": {`)) + 1
-
-/** The annotation lines the runner would obey: outside any stop-commands fence. */
-const obeyed = (output: string): string[] => {
-  const lines: string[] = []
-  let fence: string | undefined
-  for (const line of output.split('\n')) {
-    const trimmed = line.trimStart()
-    if (fence !== undefined) {
-      if (trimmed === `::${fence}::`) fence = undefined
-      continue
-    }
-    const stop = /^::stop-commands::(.+)$/.exec(trimmed)
-    if (stop !== null) fence = stop[1]
-    else if (trimmed.startsWith('::')) lines.push(trimmed)
-  }
-  return lines
-}
 
 describe('CI output in a simulated GitHub Actions job', () => {
   const open = inject('openRegistry')

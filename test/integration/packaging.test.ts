@@ -8,16 +8,17 @@
  * would be a 404). The installed copy answers --version, audits a lockfile, gets the same
  * isolation as the checkout, and installs a fixture project from the test registry.
  */
-import { existsSync, lstatSync, readdirSync, readFileSync, realpathSync, symlinkSync } from 'node:fs'
-import { cp, mkdir, writeFile } from 'node:fs/promises'
+import { existsSync, lstatSync, readdirSync, readFileSync } from 'node:fs'
+import { mkdir, writeFile } from 'node:fs/promises'
 import { isBuiltin } from 'node:module'
 import * as path from 'node:path'
 import { parse } from 'acorn'
 import { simple } from 'acorn-walk'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { FIXTURES_DIR, makeTempDir, removeDir, REPO_ROOT } from '../helpers/fixtures.js'
-import { npmEnv, run, startRegistry, writeNpmrc, type Registry, type RunResult } from '../helpers/registry.js'
-import { publishRuntimeTree, runtimePackages } from '../helpers/runtime-registry.js'
+import { packCleanCheckout, startRuntimeRegistry, type PackResult } from '../helpers/pack-checkout.js'
+import { npmEnv, run, writeNpmrc, type Registry, type RunResult } from '../helpers/registry.js'
+import { runtimePackages } from '../helpers/runtime-registry.js'
 import { BIN, PLANTED, prepareProject, readJson, type TestProject } from '../helpers/safe-install.js'
 import { validateReport } from '../../src/report/validate-report.js'
 import type { DoctorResult } from '../../src/doctor/types.js'
@@ -29,11 +30,6 @@ interface PackageJson {
   dependencies: Record<string, string>
   devDependencies: Record<string, string>
 }
-interface PackResult { filename: string; size: number; unpackedSize: number; entryCount: number; files: Array<{ path: string; mode: number }> }
-
-/** Not copied into the clean checkout: what a build, an install or a test run leaves behind. */
-const BUILD_LEFTOVERS = new Set(['node_modules', 'dist', '.git', '.tmp', 'coverage'])
-
 const filesUnder = (dir: string, base = dir): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const full = path.join(dir, entry.name)
@@ -97,28 +93,18 @@ describe('the packed tarball, installed as users install it', () => {
     const home = path.join(root, 'home')
     await mkdir(home, { recursive: true })
 
-    // A clean copy of the checkout, sharing its node_modules (tsc for prepack).
-    checkout = path.join(root, 'checkout')
-    await cp(REPO_ROOT, checkout, {
-      recursive: true,
-      filter: (from) => {
-        const rel = path.relative(REPO_ROOT, from)
-        return !BUILD_LEFTOVERS.has(rel) && !(rel !== '' && !rel.includes(path.sep) && rel.endsWith('.tgz'))
-      },
-    })
-    symlinkSync(realpathSync(path.join(REPO_ROOT, 'node_modules')), path.join(checkout, 'node_modules'))
-
     // npm for the user: a temp home and cache; the registry is the runtime-dependency Verdaccio.
-    deps = await timed('registry', () => startRegistry())
+    const started = await timed('registry', () => startRuntimeRegistry())
+    deps = started.registry
+    if (started.repacked.length > 0) console.error(`packaging: not in npm's cache, packed from node_modules: ${started.repacked.join(', ')}`)
     await writeNpmrc(home, deps)
     userEnv = npmEnv(home, { LANG: 'C.UTF-8' })
-    const npmCache = (await run('npm', ['config', 'get', 'cache'], { cwd: REPO_ROOT, env: process.env as Record<string, string> })).stdout.trim()
-    const published = await timed('publish', () => publishRuntimeTree(deps as Registry, { repoRoot: REPO_ROOT, npmCache }))
-    if (published.repacked.length > 0) console.error(`packaging: not in npm's cache (${npmCache}), packed from node_modules: ${published.repacked.join(', ')}`)
 
-    const pack = ok(await timed('pack', () => run('npm', ['pack', '--json', '--pack-destination', root], { cwd: checkout, env: userEnv, timeoutMs: 180_000 })), 'npm pack')
-    packed = (JSON.parse(pack.stdout) as PackResult[])[0] as PackResult
-    tarball = path.join(root, packed.filename)
+    // A clean copy of the checkout, packed (prepack builds dist/).
+    const result = await timed('pack', () => packCleanCheckout(root, userEnv))
+    checkout = result.checkout
+    tarball = result.tarball
+    packed = result.packed
 
     globalPrefix = path.join(root, 'global')
     ok(await timed('install -g', () => run('npm', ['install', '--global', '--prefix', globalPrefix, '--no-audit', '--no-fund', tarball], { cwd: root, env: userEnv, timeoutMs: 180_000 })), 'npm install -g')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { ArboristNode } from '@npmcli/arborist'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { countBuildHooks } from '../../../src/resolve/build-hooks.js'
+import { countBuildHooks, listBuildHooks } from '../../../src/resolve/build-hooks.js'
 
 /** Just what Arborist's build and npm's enumeration read of a node. */
 const node = (name: string, scripts: Record<string, string>, extra: Partial<Record<keyof ArboristNode, unknown>> = {}): ArboristNode => {
@@ -56,5 +56,29 @@ describe('countBuildHooks', () => {
     const outer = node('outer', { postinstall: 'x' }, { children: new Map([['inner', bundled]]) })
     expect(await count([outer])).toBe(2)
     expect(await count([outer], null, false)).toBe(1)
+  })
+})
+
+describe('listBuildHooks', () => {
+  let gypDir: string
+  beforeAll(async () => {
+    gypDir = await mkdtemp(join(tmpdir(), 'si-build-hooks-'))
+    await writeFile(join(gypDir, 'binding.gyp'), '{}')
+  })
+  afterAll(() => rm(gypDir, { recursive: true, force: true }))
+
+  it('names each hook with its package (a link\'s target), event and command, in build order', async () => {
+    const target = node('ws', { prepare: 'tsc' }, { isRegistryDependency: false, resolved: null })
+    const link = node('ws', {}, { isLink: true, target })
+    const hooks = await listBuildHooks([
+      node('a', { postinstall: 'node post.js', preinstall: 'node pre.js', test: 't' }),
+      node('native', {}, { path: gypDir }),
+      node('evil', { postinstall: 'x' }),
+      link,
+    ], { allowScripts: { evil: false }, rebuildBundle: true })
+    expect(hooks.map((h) => `${h.node.name} ${h.event} ${h.command}`)).toEqual([
+      'a preinstall node pre.js', 'a postinstall node post.js', 'native install node-gyp rebuild', 'ws prepare tsc',
+    ])
+    expect(hooks[3]?.node).toBe(target)
   })
 })
