@@ -59,7 +59,7 @@ interface GitlabJob {
   variables?: Record<string, string>
   before_script?: string[]
   script: string[]
-  artifacts?: { when?: string; paths?: string[]; reports?: { junit?: string } }
+  artifacts?: { when?: string; paths?: string[]; reports?: { junit?: string; codequality?: string } }
 }
 
 const readYaml = <T>(file: string): T => parseYaml(readFileSync(file, 'utf8')) as T
@@ -405,6 +405,19 @@ describe('the examples run with a tarball packed from this checkout', () => {
         .toEqual(['benign-postinstall@1.0.0 postinstall', 'dump-env@1.0.0 postinstall', 'exfil-token@1.0.0 postinstall'])
       expect(failingCases(junit)).toEqual(['exfil-token@1.0.0 postinstall'])
       expect(findAll(junit, 'property').map((p) => p.attrs['value'])).toContain('GitLab CI')
+    })
+
+    it.skipIf(!sandbox)('writes the file artifacts:reports:codequality names: the stealer\'s findings at its lockfile line, for the merge request widget', async () => {
+      const file = job.artifacts?.reports?.codequality ?? ''
+      expect(file).toBe('gl-code-quality.json')
+      expect(ran[1]?.line).toContain(`--codequality ${file}`)
+      const issues = JSON.parse(await readFile(path.join(project.dir, file), 'utf8')) as Array<{ check_name: string; severity: string; fingerprint: string; location: { path: string; lines: { begin: number } } }>
+      const line = lockLine(await readFile(path.join(project.dir, 'package-lock.json'), 'utf8'), 'exfil-token')
+      const stealer = issues.filter((i) => i.location.lines.begin === line)
+      expect(stealer.length).toBeGreaterThan(0)
+      expect(stealer.every((i) => i.location.path === 'package-lock.json')).toBe(true)
+      expect(stealer.some((i) => i.severity === 'critical')).toBe(true)
+      expect(new Set(issues.map((i) => i.fingerprint)).size).toBe(issues.length)
     })
 
     it.skipIf(!sandbox)('keeps what artifacts:paths lists, also when the job failed (when: always): every file exists; the JSON report is valid', async () => {
