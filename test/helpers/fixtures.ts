@@ -106,3 +106,17 @@ export function fileHashes(dir: string): Map<string, string> {
   if (existsSync(dir)) visit(dir);
   return files;
 }
+
+/** Time labelled steps of a slow test, to print once at the end (`timings` fills as `timed` runs). */
+export function stopwatch(): { timings: Record<string, number>; timed: <T>(label: string, work: () => Promise<T>) => Promise<T> } {
+  const timings: Record<string, number> = {};
+  const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
+    const t0 = Date.now();
+    try {
+      return await work();
+    } finally {
+      timings[label] = Date.now() - t0;
+    }
+  };
+  return { timings, timed };
+}

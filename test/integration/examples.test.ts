@@ -27,7 +27,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
 import { parse as parseYaml } from 'yaml'
 import { gitlabCiSchemaErrors, workflowSchemaErrors } from '../helpers/ci-schemas.js'
 import { assignments, flagValue, parseDockerfile, type DockerInstruction } from '../helpers/dockerfile.js'
-import { fileHashes, makeTempDir, removeDir, REPO_ROOT } from '../helpers/fixtures.js'
+import { fileHashes, makeTempDir, removeDir, REPO_ROOT, stopwatch } from '../helpers/fixtures.js'
 import { lockLine, obeyed, shown } from '../helpers/github-output.js'
 import { packCleanCheckout, startRuntimeRegistry } from '../helpers/pack-checkout.js'
 import { localNodedir, mirrorPackages, nerfDart, npmEnv, run, writeNpmrc, type Registry, type RegistryInfo, type RunResult } from '../helpers/registry.js'
@@ -160,15 +160,7 @@ describe('the examples run with a tarball packed from this checkout', () => {
   let targetUrl: string
   /** What reached the loopback listener the stealer aims at: `METHOD url body`. */
   const received: string[] = []
-  const timings: Record<string, number> = {}
-  const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now()
-    try {
-      return await work()
-    } finally {
-      timings[label] = Date.now() - t0
-    }
-  }
+  const { timings, timed } = stopwatch()
   /** The environment knobs that make both namespace launchers unavailable: what a runner or container without the rights gives. */
   const noNamespaces = (): Record<string, string> => ({ SAFE_INSTALL_BWRAP: path.join(root, 'no-bwrap'), SAFE_INSTALL_UNSHARE: path.join(root, 'no-unshare') })
   /** One npm cache for every simulated job and build (a runner with a warm cache): one download of each tarball. */

@@ -15,7 +15,7 @@ import * as path from 'node:path'
 import { parse } from 'acorn'
 import { simple } from 'acorn-walk'
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest'
-import { FIXTURES_DIR, makeTempDir, removeDir, REPO_ROOT } from '../helpers/fixtures.js'
+import { FIXTURES_DIR, makeTempDir, removeDir, REPO_ROOT, stopwatch } from '../helpers/fixtures.js'
 import { packCleanCheckout, startRuntimeRegistry, type PackResult } from '../helpers/pack-checkout.js'
 import { npmEnv, run, writeNpmrc, type Registry, type RunResult } from '../helpers/registry.js'
 import { runtimePackages } from '../helpers/runtime-registry.js'
@@ -74,15 +74,7 @@ describe('the packed tarball, installed as users install it', () => {
   let globalPrefix: string
   let installedDir: string
   let installedBin: string
-  const timings: Record<string, number> = {}
-  const timed = async <T>(label: string, work: () => Promise<T>): Promise<T> => {
-    const t0 = Date.now()
-    try {
-      return await work()
-    } finally {
-      timings[label] = Date.now() - t0
-    }
-  }
+  const { timings, timed } = stopwatch()
   const ok = (r: RunResult, what: string): RunResult => {
     expect(r.code, `${what}\n${r.stderr}\n${r.stdout}`).toBe(0)
     return r
