@@ -7,7 +7,7 @@ import { buildBwrapInvocation, buildUnshareArgv } from './backends/bwrap.js'
 import { buildNoneInvocation } from './backends/none.js'
 import { buildSeatbeltInvocation } from './backends/seatbelt.js'
 import { homeGrantFindings, openHookHome, type HookHome } from './home-grants.js'
-import { planMounts } from './mount-plan.js'
+import { hiddenDirs, planMounts } from './mount-plan.js'
 import { writeGrantRefusal } from '../policy/grant-scope.js'
 import { scrubEnv } from './env/scrub-env.js'
 import { redactSecrets } from './output-tail.js'
@@ -217,6 +217,7 @@ const runContained = async (
       : await readObserverLog(observerLog, traceCollector(task, home, context, tmp, {
         projectDir: preload.projectDir, realHome: preload.realHome,
         network: backend.kind === 'namespace' ? 'namespace' : 'host',
+        throwaway: backend.kind === 'namespace' ? hiddenDirs(backend.realHome) : [],
         proxyPort: backend.kind === 'namespace' ? BRIDGE_PORT : address?.kind === 'tcp' ? address.port : 0,
       }))
   const init = context.backend.kind !== 'namespace' || result.timedOut ? { escaped: result.escaped, pidsLimit: false } : await readInitResult(resultFile)
@@ -320,7 +321,7 @@ const traceCollector = (
   home: HookHome,
   context: HookContext,
   tmp: string,
-  where: Pick<TraceScope, 'projectDir' | 'realHome' | 'network' | 'proxyPort'>,
+  where: Pick<TraceScope, 'projectDir' | 'realHome' | 'network' | 'proxyPort' | 'throwaway'>,
 ): TraceCollector => {
   const nodeGypDevdir = context.backend.kind === 'namespace' ? context.backend.nodeGypDevdir : undefined
   return createTraceCollector({
@@ -348,7 +349,7 @@ const startStrace = (
   tracer: Extract<HookTracer, { kind: 'strace' }>,
 ): { readonly argv: readonly string[]; readonly push: (chunk: Buffer) => void; readonly finish: () => TraceResult } => {
   const collector = traceCollector(task, home, context, tmp, {
-    projectDir: backend.projectDir, realHome: backend.realHome, network: 'namespace', proxyPort: BRIDGE_PORT,
+    projectDir: backend.projectDir, realHome: backend.realHome, network: 'namespace', proxyPort: BRIDGE_PORT, throwaway: hiddenDirs(backend.realHome),
   })
   const parser = createStraceParser(collector.onEvent)
   return {

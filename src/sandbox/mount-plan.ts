@@ -32,6 +32,17 @@ const under = (child: string, parent: string): boolean => {
 }
 
 /**
+ * The directories a hook sees as an empty private tmpfs (pure): /tmp, /var/tmp, /run (host
+ * sockets: D-Bus, docker, agents), /home, /root, /mnt, /media and the real home wherever it is.
+ * What a hook writes there (outside the paths bound back in) is thrown away with the namespace.
+ */
+export const hiddenDirs = (realHome: string | undefined): string[] => {
+  const hide = ['/tmp', '/var/tmp', '/run', '/home', '/root', '/mnt', '/media']
+  if (realHome !== undefined && realHome !== '/' && !hide.some((dir) => under(realHome, dir))) hide.push(realHome)
+  return hide
+}
+
+/**
  * The mount layout of one hook (pure). Hidden: /tmp, /run (host sockets: D-Bus, docker, agents),
  * /home, /root and the real home. Read-only again: the project (manifests, lockfile, .git, other
  * packages) and the runtime. Writable: only the package's own directory, the hook's tmp, the decoy
@@ -40,10 +51,7 @@ const under = (child: string, parent: string): boolean => {
  * and the project's .env files are masked with an empty file.
  */
 export const planMounts = (input: MountPlanInput): MountLayout => {
-  const hide = ['/tmp', '/var/tmp', '/run', '/home', '/root', '/mnt', '/media']
-  if (input.realHome !== undefined && input.realHome !== '/' && !hide.some((dir) => under(input.realHome ?? '', dir))) {
-    hide.push(input.realHome)
-  }
+  const hide = hiddenDirs(input.realHome)
   const hidden = (path: string): boolean => hide.some((dir) => under(path, dir))
   const readOnly = [...input.runtimeDirs.filter(hidden), input.projectDir]
   if (input.proxySocketDir !== undefined) readOnly.push(input.proxySocketDir)

@@ -43,6 +43,13 @@ export interface TraceScope {
    * directories written are reported as notes, so the report says where the files really went.
    */
   readonly homeGrants?: ReadonlyArray<{ readonly grant: string; readonly view: string; readonly real: string }>
+  /**
+   * Directories that are an empty private tmpfs in the hook's mount namespace (the real home,
+   * /home, /root, /tmp ...: src/sandbox/mount-plan.ts). A write there that succeeded landed in
+   * that throwaway copy, not on the machine, so it is reported as stopped. Empty without a mount
+   * namespace.
+   */
+  readonly throwaway?: readonly string[]
   /** The egress proxy's port on 127.0.0.1 (the bridge's inside the namespace). */
   readonly proxyPort: number
   /**
@@ -156,6 +163,9 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
   })
 
   const homeGrants = scope.homeGrants ?? []
+  const throwaway = scope.throwaway ?? []
+  /** What the sandbox mounts back inside the hidden directories: a write there is real (or fails). */
+  const boundBack = [scope.packageDir, scope.projectDir, scope.hookTmp, ...scope.writable, ...homeGrants.map((g) => g.real), ...(scope.runtimeDirs ?? [])]
   /** Per `~` grant: the real paths written under it (distinct, bounded). */
   const homeWrites = new Map<string, Set<string>>()
   const noteHomeWrite = (path: string): void => {
@@ -183,10 +193,16 @@ export const createTraceCollector = (scope: TraceScope, rules: TraceRules): Trac
       ...(program === undefined ? {} : { program }),
     }, rules.paths)
     if (found === null) return
-    const outcome = failed ? `; it failed (${event.errno ?? ''})` : ''
+    // Written, but into the decoy home or the sandbox's empty copy of a hidden directory: both are
+    // thrown away with the hook's sandbox, so nothing changed on the machine.
+    const hidden = boundBack.some((dir) => under(path, dir)) ? undefined : throwaway.find((dir) => under(path, dir))
+    const copy = failed || access !== 'write' ? undefined
+      : under(path, scope.decoyHome) ? "the sandbox's decoy home, which is deleted after the install"
+        : hidden === undefined ? undefined : `the sandbox's empty, throwaway ${hidden}`
+    const outcome = failed ? `; it failed (${event.errno ?? ''})` : copy === undefined ? '' : `; it went to ${copy}, so nothing changed on this machine`
     const verb = found.rule === 'credential-read' ? (access === 'stat' ? 'looked for' : access === 'exec' ? 'ran' : 'read') : 'tried to write'
     report(`${found.rule} ${path}`, () => ({
-      rule: found.rule, severity: found.severity, action: failed ? 'blocked' : 'reported',
+      rule: found.rule, severity: found.severity, action: failed || copy !== undefined ? 'blocked' : 'reported',
       message: `${label} ${verb} ${path} (${found.description})`
         + (found.decoy && found.rule === 'credential-read' ? '; that is the sandbox\'s decoy with canary values, so this proves intent.' : `${outcome}.`),
       evidence: {

@@ -123,6 +123,12 @@ describe.runIf(process.platform === 'linux')('~ write grants are the real home',
         // The relative link from the decoy path reaches the decoy's canary, never the real file.
         expect(String(a['readThroughRelativeLink']?.value ?? '')).not.toContain(PLANTED.HOME_NPMRC_TOKEN)
         expect(report.findings.some((f) => f.rule === 'credential-read' && f.evidence['decoy'] === true)).toBe(true)
+        // The write to the real .bashrc succeeded only inside the hidden home's empty tmpfs: the report says it was stopped.
+        if (report.isolation.tracer === 'strace') {
+          const bashrc = report.findings.find((f) => f.rule === 'persistence' && String(f.evidence['path']) === path.join(project.home, '.bashrc'))
+          expect(bashrc).toMatchObject({ severity: 'error', action: 'blocked' })
+          expect(bashrc?.message).toContain('throwaway')
+        }
       } else {
         expect(a['readThroughAbsoluteLink']?.value).toContain(PLANTED.HOME_NPMRC_TOKEN)
         expect(existsSync(path.join(project.home, '.bashrc'))).toBe(true)

@@ -245,3 +245,39 @@ describe('createTraceCollector with a ~ grant mapped into the real home', () => 
     expect(findings).toEqual([expect.objectContaining({ rule: 'credential-read', evidence: expect.objectContaining({ path: '/run/si/homes/2-evil/.npmrc', decoy: true }) })])
   })
 })
+
+describe('createTraceCollector: writes that landed in a throwaway copy', () => {
+  const write = (path: string): string => `10 1.1 openat(AT_FDCWD</work/p>, "${path}", O_WRONLY|O_CREAT|O_APPEND, 0644) = 3<${path}>`
+  const run = (extra: Partial<TraceScope>, path: string): Finding | undefined => {
+    const collector = createTraceCollector({ ...scope, ...extra }, rules)
+    const parser = createStraceParser(collector.onEvent)
+    parser.push(`${[NODE, write(path)].join('\n')}\n`)
+    parser.end()
+    return collector.findings()[0]
+  }
+  const hidden = { throwaway: ['/tmp', '/home', '/root'] }
+
+  it('a write into a hidden directory that succeeded went to its empty tmpfs: stopped, and the message says where', () => {
+    const found = run(hidden, '/home/alice/.bashrc')
+    expect(found).toMatchObject({ rule: 'persistence', severity: 'error', action: 'blocked' })
+    expect(found?.message).toContain("it went to the sandbox's empty, throwaway /home, so nothing changed on this machine")
+  })
+
+  it('without a mount namespace the same write is reported as done', () => {
+    const found = run({ throwaway: [] }, '/home/alice/.bashrc')
+    expect(found).toMatchObject({ rule: 'persistence', action: 'reported' })
+    expect(found?.message).not.toContain('throwaway')
+  })
+
+  it('a write to the decoy home is thrown away with it, on any backend', () => {
+    const found = run({ throwaway: [] }, '/run/si/home/.bashrc')
+    expect(found).toMatchObject({ rule: 'persistence', action: 'blocked' })
+    expect(found?.message).toContain("the sandbox's decoy home, which is deleted after the install")
+  })
+
+  it('what the sandbox mounts back inside a hidden directory is real: a project under /tmp is not a throwaway copy', () => {
+    const inTmp = { projectDir: '/tmp/p', packageDir: '/tmp/p/node_modules/evil', cwd: '/tmp/p/node_modules/evil' }
+    expect(run({ ...hidden, ...inTmp }, '/tmp/p/node_modules/other/index.js')).toMatchObject({ rule: 'package-tamper', action: 'reported' })
+    expect(run({ ...hidden, ...inTmp, writable: ['/tmp/granted'] }, '/tmp/granted/.git/hooks/pre-commit')).toMatchObject({ action: 'reported' })
+  })
+})
