@@ -149,8 +149,10 @@ export const reportCiFailure = (ci: CiContext, error: SafeInstallError, exitCode
   return `${formatAnnotation('error', error.hint === undefined ? error.message : `${error.message}\nFix: ${error.hint}`, { title })}\n`
 }
 
-/** The commands that take `--junit`. */
-const JUNIT_COMMANDS = new Set(['install', 'i', 'add', 'ci', 'clean-install', 'rebuild', 'rb', 'audit'])
+/** The commands that take `--junit`, by each name they answer to. */
+const JUNIT_COMMANDS: ReadonlyMap<string, string> = new Map([
+  ['install', 'install'], ['i', 'install'], ['add', 'install'], ['ci', 'ci'], ['clean-install', 'ci'], ['rebuild', 'rebuild'], ['rb', 'rebuild'], ['audit', 'audit'],
+])
 const OTHER_COMMANDS = new Set(['policy', 'doctor', 'db'])
 
 /**
@@ -169,7 +171,7 @@ export const junitRequest = (argv: readonly string[]): { file: string; command: 
   }
   const first = words[0]
   // No command word, or a package spec, is the default command: install.
-  const command = first === undefined ? 'install' : JUNIT_COMMANDS.has(first) ? first : OTHER_COMMANDS.has(first) ? undefined : 'install'
+  const command = first === undefined ? 'install' : JUNIT_COMMANDS.get(first) ?? (OTHER_COMMANDS.has(first) ? undefined : 'install')
   return file === undefined || file === '' || command === undefined ? undefined : { file, command }
 }
 

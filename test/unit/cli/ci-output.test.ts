@@ -75,6 +75,8 @@ describe('junitRequest: --junit of a run whose arguments were never parsed', () 
     expect(junitRequest(['--junit', 'r.xml', 'rebuild', 'x'])).toEqual({ file: 'r.xml', command: 'rebuild' })
     expect(junitRequest(['--junit', 'r.xml'])).toEqual({ file: 'r.xml', command: 'install' })
     expect(junitRequest(['lodash', '--junit', 'r.xml'])).toEqual({ file: 'r.xml', command: 'install' })
+    expect(junitRequest(['clean-install', '--junit', 'r.xml'])).toEqual({ file: 'r.xml', command: 'ci' })
+    expect(junitRequest(['rb', '--junit=r.xml'])).toEqual({ file: 'r.xml', command: 'rebuild' })
   })
 
   it('nothing for commands without --junit, a missing value, or after --', () => {
