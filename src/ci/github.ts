@@ -2,6 +2,7 @@ import { describeIsolation } from '../report/isolation-lines.js'
 import { placeFinding, type FindingPlaces } from '../report/locate.js'
 import type { Finding, Report, Severity } from '../types.js'
 import { formatAnnotation, type AnnotationLevel } from './workflow-command.js'
+import { packageId } from '../report/package-id.js'
 
 /** GitHub shows at most this many annotations of each level per step; the rest are dropped silently. */
 export const ANNOTATIONS_PER_LEVEL = 10
@@ -25,14 +26,13 @@ export interface AnnotationOptions {
 
 const LEVEL: Readonly<Record<Severity, AnnotationLevel>> = { error: 'error', warning: 'warning', note: 'notice' }
 
-const idOf = (pkg: Finding['package']): string => (pkg.version === '' ? pkg.name : `${pkg.name}@${pkg.version}`)
 
 const annotateFinding = (finding: Finding, places: FindingPlaces): string => {
   const { file, line } = placeFinding(finding, places)
   const fix = finding.evidence['fix']
   const message = typeof fix === 'string' && fix !== '' ? `${finding.message}\nFix: ${fix}` : finding.message
   return formatAnnotation(LEVEL[finding.severity], message, {
-    title: `${finding.rule}: ${idOf(finding.package)}`,
+    title: `${finding.rule}: ${packageId(finding.package)}`,
     file,
     ...(line === undefined ? {} : { line }),
   })

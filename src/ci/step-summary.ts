@@ -4,6 +4,7 @@ import { placeFinding, type FindingPlaces } from '../report/locate.js'
 import type { EgressEvent, Finding, Report, ReportPackage, ReportScript, ScriptOutcomeKind, Severity } from '../types.js'
 import type { Degraded } from './github.js'
 import { inertCode, inertText, renderTable } from './markdown.js'
+import { packageId } from '../report/package-id.js'
 
 /** What we write by default: GitHub accepts 1 MiB per step, and other tools may share the file. */
 export const SUMMARY_BUDGET_BYTES = 256 * 1024
@@ -57,7 +58,6 @@ const boundedTable = (budget: Budget, headers: readonly string[], rows: readonly
   return take(budget, [...renderTable(headers, kept), ...(left > 0 ? ['', `… and ${plural(left, what)} more, not shown here (size limit): see the JSON report.`] : [])])
 }
 
-const idOf = (pkg: { readonly name: string; readonly version: string }): string => (pkg.version === '' ? pkg.name : `${pkg.name}@${pkg.version}`)
 
 const countFindings = (report: Report): string => {
   const { error, warning, note } = report.summary.findings
@@ -78,7 +78,7 @@ const renderIsolation = (report: Report, degraded: Degraded | undefined): string
 }
 
 const scriptRow = (pkg: ReportPackage, script: ReportScript): string[] => [
-  inertCode(idOf(pkg)), inertCode(script.event), script.outcome, script.outcome === 'skipped' ? '' : formatDuration(script.durationMs),
+  inertCode(packageId(pkg)), inertCode(script.event), script.outcome, script.outcome === 'skipped' ? '' : formatDuration(script.durationMs),
 ]
 
 const renderScripts = (report: Report, budget: Budget): string[] => {
@@ -100,8 +100,8 @@ const destination = (event: EgressEvent): string => `${event.host}:${event.port}
 
 /** What safe-install stopped: scripts not run, connections refused, findings acted on. */
 const renderBlocked = (report: Report, budget: Budget): string[] => {
-  const scripts = report.packages.flatMap((pkg) => pkg.scripts.filter((s) => s.outcome === 'blocked').map((s) => `${inertCode(idOf(pkg))} ${inertCode(s.event)}`))
-  const connections = report.egress.filter((e) => e.decision === 'blocked').map((e) => `${inertCode(destination(e))} (${e.protocol}) from ${inertCode(idOf(e.package))} ${inertCode(e.event)}`)
+  const scripts = report.packages.flatMap((pkg) => pkg.scripts.filter((s) => s.outcome === 'blocked').map((s) => `${inertCode(packageId(pkg))} ${inertCode(s.event)}`))
+  const connections = report.egress.filter((e) => e.decision === 'blocked').map((e) => `${inertCode(destination(e))} (${e.protocol}) from ${inertCode(packageId(e.package))} ${inertCode(e.event)}`)
   const acted = report.findings.filter((f) => f.action === 'blocked').length
   if (scripts.length + connections.length + acted === 0) {
     const why = report.mode === 'report' ? ' (mode report: violations are recorded, not blocked)' : ''
@@ -133,8 +133,8 @@ const renderFindings = (report: Report, budget: Budget, places: FindingPlaces | 
   const audit = report.command === 'audit' && places !== undefined
   const headers = audit ? ['Severity', 'Rule', 'Package', 'Where', 'Message'] : ['Severity', 'Rule', 'Package', 'Event', 'Action', 'Message']
   const rows = sorted.map((f) => audit
-    ? [f.severity, inertCode(f.rule), inertCode(idOf(f.package)), whereOf(f, places), messageOf(f)]
-    : [f.severity, inertCode(f.rule), inertCode(idOf(f.package)), inertCode(f.event ?? ''), f.action, messageOf(f)])
+    ? [f.severity, inertCode(f.rule), inertCode(packageId(f.package)), whereOf(f, places), messageOf(f)]
+    : [f.severity, inertCode(f.rule), inertCode(packageId(f.package)), inertCode(f.event ?? ''), f.action, messageOf(f)])
   return [...take(budget, ['', `### Findings: ${countFindings(report)}`, '']), ...boundedTable(budget, headers, rows, 'finding')]
 }
 
@@ -143,7 +143,7 @@ const renderEgress = (report: Report, budget: Budget): string[] => {
   if (report.egress.length === 0) return take(budget, ['', '### Network', '', 'No install script connected anywhere.'])
   const blocked = report.egress.filter((e) => e.decision === 'blocked').length
   const rows = [...report.egress].sort((a, b) => (a.decision === b.decision ? 0 : a.decision === 'blocked' ? -1 : 1))
-    .map((e) => [inertCode(idOf(e.package)), inertCode(e.event), `${e.protocol} ${inertCode(destination(e))}`, e.decision, `${e.bytesOut} / ${e.bytesIn}`])
+    .map((e) => [inertCode(packageId(e.package)), inertCode(e.event), `${e.protocol} ${inertCode(destination(e))}`, e.decision, `${e.bytesOut} / ${e.bytesIn}`])
   return [...take(budget, ['', `### Network: ${plural(report.egress.length, 'connection')}, ${blocked} blocked`, '']),
     ...boundedTable(budget, ['Package', 'Event', 'Destination', 'Decision', 'Bytes out / in'], rows, 'connection')]
 }

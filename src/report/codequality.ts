@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto'
-import type { Finding, Report, Severity } from '../types.js'
+import type { Report, Severity } from '../types.js'
 import { placeFinding, type FindingPlaces } from './locate.js'
 import { fingerprintOf } from './sarif.js'
 import { stripControl, stripControlInline } from './sanitize.js'
+import { packageId } from './package-id.js'
 
 /**
  * One issue of GitLab's Code Quality report (a subset of the Code Climate engine format:
@@ -24,9 +25,6 @@ export interface CodeQualityIssue {
 
 const SEVERITY: Readonly<Record<Severity, CodeQualityIssue['severity']>> = { error: 'critical', warning: 'major', note: 'info' }
 
-const idOf = (finding: Finding): string =>
-  finding.package.version === '' ? finding.package.name : `${finding.package.name}@${finding.package.version}`
-
 /**
  * A report as a GitLab Code Quality report: one issue per finding, at its lockfile line (or the
  * script line of an audit finding, or package.json for the root project), so a merge request
@@ -44,7 +42,7 @@ export const renderCodeQuality = (report: Report, places: FindingPlaces): string
     const seen = used.get(base) ?? 0
     used.set(base, seen + 1)
     const fix = finding.evidence['fix']
-    const where = `${idOf(finding)}${finding.event === undefined ? '' : ` ${finding.event}`}`
+    const where = `${packageId(finding.package)}${finding.event === undefined ? '' : ` ${finding.event}`}`
     return {
       type: 'issue',
       engine_name: 'safe-install',

@@ -2,6 +2,7 @@ import type { Finding, Report, ReportPackage, ReportScript, Severity } from '../
 import { describeIsolation } from './isolation-lines.js'
 import { ruleCatalog } from './rule-catalog.js'
 import { openTag, xmlText } from './xml.js'
+import { packageId } from './package-id.js'
 
 export interface JunitOptions {
   /** Findings of these severities fail a test case (audit: as `--fail-on`; install-like: errors). */
@@ -20,7 +21,6 @@ interface TestCase {
   readonly out: readonly string[]
 }
 
-const idOf = (pkg: { readonly name: string; readonly version: string }): string => (pkg.version === '' ? pkg.name : `${pkg.name}@${pkg.version}`)
 
 const seconds = (ms: number): string => (Math.max(0, ms) / 1000).toFixed(3)
 
@@ -33,7 +33,7 @@ const placeOf = (f: Finding): string => {
 const describeFinding = (f: Finding): string => {
   const fix = f.evidence['fix']
   const where = placeOf(f)
-  return `${f.severity} ${f.rule}${f.action === 'blocked' ? ' [blocked]' : ''} ${idOf(f.package)}${f.event === undefined ? '' : ` ${f.event}`}${where}: ${f.message}${typeof fix === 'string' && fix !== '' ? ` Fix: ${fix}` : ''}`
+  return `${f.severity} ${f.rule}${f.action === 'blocked' ? ' [blocked]' : ''} ${packageId(f.package)}${f.event === undefined ? '' : ` ${f.event}`}${where}: ${f.message}${typeof fix === 'string' && fix !== '' ? ` Fix: ${fix}` : ''}`
 }
 
 const FAILED_OUTCOMES = new Set(['failed', 'blocked', 'timeout'])
@@ -47,14 +47,14 @@ const scriptCase = (pkg: ReportPackage, script: ReportScript, findings: readonly
   const outcomeFails = FAILED_OUTCOMES.has(script.outcome)
   const out = [`$ ${script.command}`, `outcome: ${script.outcome}${script.exitCode === null ? '' : ` (exit ${script.exitCode})`}`,
     ...findings.filter((f) => !failing.includes(f)).map(describeFinding)]
-  const base = { classname: idOf(pkg), name: script.event, timeMs: script.durationMs, out }
+  const base = { classname: packageId(pkg), name: script.event, timeMs: script.durationMs, out }
   if (failing.length > 0 || outcomeFails) {
     const first = failing[0]
     return {
       ...base,
       failure: {
         type: first?.rule ?? `script-${script.outcome}`,
-        message: first === undefined ? `${script.event} of ${idOf(pkg)}: ${script.outcome}` : `${first.message}${failing.length > 1 ? ` (+${failing.length - 1} more)` : ''}`,
+        message: first === undefined ? `${script.event} of ${packageId(pkg)}: ${script.outcome}` : `${first.message}${failing.length > 1 ? ` (+${failing.length - 1} more)` : ''}`,
         body: [`outcome: ${script.outcome}`, ...failing.map(describeFinding)].join('\n'),
       },
     }
@@ -73,7 +73,7 @@ const installCases = (report: Report, opts: JunitOptions): TestCase[] => {
   }))
   const rest = report.findings.filter((f) => !used.has(f))
   const byPackage = new Map<string, Finding[]>()
-  for (const f of rest) byPackage.set(idOf(f.package), [...(byPackage.get(idOf(f.package)) ?? []), f])
+  for (const f of rest) byPackage.set(packageId(f.package), [...(byPackage.get(packageId(f.package)) ?? []), f])
   for (const [id, findings] of byPackage) cases.push(findingsCase(id, 'findings', findings, opts))
   return cases
 }
@@ -132,19 +132,28 @@ export const renderJunit = (report: Report, opts: JunitOptions): string => {
     isolation: describeIsolation(report.command, report.isolation).line.replace(/^isolation: /, ''),
     ...opts.properties,
   }
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `${openTag('testsuites', { name: 'safe-install', ...counts })}>`,
-    `  ${openTag('testsuite', { name: `safe-install ${report.command}`, ...counts, timestamp: report.startedAt })}>`,
-    '    <properties>',
-    ...Object.entries(properties).map(([name, value]) => `      ${openTag('property', { name, value })}/>`),
-    '    </properties>',
-    ...cases.map(renderCase),
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n')
+  return renderDocument({ command: report.command, counts, timestamp: report.startedAt, properties, cases: cases.map(renderCase) })
 }
+
+/** The document around the test cases: one `<testsuite>` for the command inside `<testsuites>`. */
+const renderDocument = (doc: {
+  readonly command: string
+  readonly counts: Readonly<Record<string, string | number>>
+  readonly timestamp: string
+  readonly properties: Readonly<Record<string, string>>
+  readonly cases: readonly string[]
+}): string => [
+  '<?xml version="1.0" encoding="UTF-8"?>',
+  `${openTag('testsuites', { name: 'safe-install', ...doc.counts })}>`,
+  `  ${openTag('testsuite', { name: `safe-install ${doc.command}`, ...doc.counts, timestamp: doc.timestamp })}>`,
+  '    <properties>',
+  ...Object.entries(doc.properties).map(([name, value]) => `      ${openTag('property', { name, value })}/>`),
+  '    </properties>',
+  ...doc.cases,
+  '  </testsuite>',
+  '</testsuites>',
+  '',
+].join('\n')
 
 export interface JunitErrorInput {
   /** The command that stopped, e.g. `ci`. */
@@ -166,18 +175,12 @@ export interface JunitErrorInput {
 export const renderJunitError = (input: JunitErrorInput): string => {
   const counts = { tests: 1, failures: 0, errors: 1, skipped: 0, time: seconds(0) }
   const body = input.hint === undefined ? input.message : `${input.message}\nFix: ${input.hint}`
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `${openTag('testsuites', { name: 'safe-install', ...counts })}>`,
-    `  ${openTag('testsuite', { name: `safe-install ${input.command}`, ...counts, timestamp: input.startedAt })}>`,
-    '    <properties>',
-    ...Object.entries({ 'exit-code': String(input.exitCode), ...input.properties }).map(([name, value]) => `      ${openTag('property', { name, value })}/>`),
-    '    </properties>',
-    `    ${openTag('testcase', { classname: 'safe-install', name: input.command, time: seconds(0) })}>`,
-    `      ${openTag('error', { type: input.code, message: input.message })}>${xmlText(body)}</error>`,
-    '    </testcase>',
-    '  </testsuite>',
-    '</testsuites>',
-    '',
-  ].join('\n')
+  return renderDocument({
+    command: input.command, counts, timestamp: input.startedAt, properties: { 'exit-code': String(input.exitCode), ...input.properties },
+    cases: [
+      `    ${openTag('testcase', { classname: 'safe-install', name: input.command, time: seconds(0) })}>`,
+      `      ${openTag('error', { type: input.code, message: input.message })}>${xmlText(body)}</error>`,
+      '    </testcase>',
+    ],
+  })
 }
